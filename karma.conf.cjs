@@ -1,0 +1,43 @@
+// Unit tests for src/ in headless Chromium (Debian's /usr/bin/chromium; no browser download).
+process.env.CHROME_BIN = process.env.CHROME_BIN || '/usr/bin/chromium';
+
+module.exports = (config) => {
+  config.set({
+    frameworks: ['jasmine', 'webpack'],
+    files: [{ pattern: 'tests/ts/**/*.spec.ts', watched: false }],
+    preprocessors: { 'tests/ts/**/*.spec.ts': ['webpack'] },
+    webpack: {
+      mode: 'development',
+      devtool: 'inline-source-map',
+      resolve: { extensions: ['.ts', '.js'] },
+      module: {
+        rules: [
+          {
+            test: /\.ts$/,
+            loader: 'ts-loader',
+            options: { transpileOnly: true, configFile: 'tests/ts/tsconfig.json' },
+            exclude: /node_modules/,
+          },
+        ],
+      },
+    },
+    browsers: ['ChromiumHeadlessNoSandbox'],
+    customLaunchers: {
+      ChromiumHeadlessNoSandbox: {
+        base: 'ChromeHeadless',
+        flags: [
+          '--no-sandbox',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+          '--use-angle=swiftshader',
+          '--enable-unsafe-swiftshader',
+        ],
+      },
+    },
+    reporters: ['progress'],
+    browserNoActivityTimeout: 120000,
+    singleRun: true,
+  });
+};

@@ -1,0 +1,82 @@
+/** The view's stylesheet, injected into its root so every host (notebook, HTML export, Lab viewer) looks the same. */
+export const css = /* css */ `
+.attentionviz {
+  --av-bg: #ffffff;
+  --av-fg: #1f2328;
+  --av-muted: #6a737d;
+  --av-border: #d0d7de;
+  --av-panel: #f6f8fa;
+  --av-query: #1a9850;
+  --av-key: #d6337f;
+  position: relative;
+  display: flex;
+  flex-direction: column;
+  width: 100%;
+  min-width: 320px;
+  font-family: var(--jp-ui-font-family, system-ui, -apple-system, "Segoe UI", sans-serif);
+  font-size: 12px;
+  color: var(--av-fg);
+  background: var(--av-bg);
+  border: 1px solid var(--av-border);
+  border-radius: 4px;
+  box-sizing: border-box;
+}
+.attentionviz.av-dark {
+  --av-bg: #111418;
+  --av-fg: #e6e6e6;
+  --av-muted: #9aa4ae;
+  --av-border: #30363d;
+  --av-panel: #1a1f25;
+  --av-query: #4cc38a;
+  --av-key: #ff6fae;
+}
+.attentionviz .av-toolbar {
+  display: flex;
+  flex-wrap: wrap;
+  align-items: center;
+  gap: 8px;
+  padding: 6px 8px;
+  background: var(--av-panel);
+  border-bottom: 1px solid var(--av-border);
+}
+.attentionviz .av-title { font-weight: 600; margin-right: 4px; }
+.attentionviz .av-toolbar label { display: inline-flex; align-items: center; gap: 4px; color: var(--av-muted); }
+.attentionviz select, .attentionviz button {
+  font: inherit;
+  color: var(--av-fg);
+  background: var(--av-bg);
+  border: 1px solid var(--av-border);
+  border-radius: 3px;
+  padding: 2px 6px;
+}
+.attentionviz button { cursor: pointer; }
+.attentionviz .av-spacer { flex: 1; }
+.attentionviz .av-status { color: var(--av-muted); white-space: nowrap; }
+.attentionviz .av-plot { position: relative; height: 480px; overflow: hidden; cursor: crosshair; }
+.attentionviz .av-plot canvas { display: block; }
+.attentionviz .av-lasso { position: absolute; inset: 0; width: 100%; height: 100%; pointer-events: none; }
+.attentionviz .av-lasso polyline { fill: rgba(100, 140, 255, 0.12); stroke: #5b7cfa; stroke-width: 1.5; stroke-dasharray: 4 3; }
+.attentionviz .av-legend {
+  position: absolute; left: 8px; bottom: 8px; display: flex; gap: 10px; padding: 3px 8px;
+  background: var(--av-panel); border: 1px solid var(--av-border); border-radius: 3px; pointer-events: none;
+}
+.attentionviz .av-swatch { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 4px; vertical-align: -1px; }
+.attentionviz .av-hint { position: absolute; right: 8px; bottom: 8px; color: var(--av-muted); pointer-events: none; }
+.attentionviz .av-tooltip {
+  position: absolute; display: none; max-width: 360px; padding: 6px 8px; pointer-events: none; z-index: 2;
+  background: var(--av-bg); border: 1px solid var(--av-border); border-radius: 4px; box-shadow: 0 2px 8px rgba(0, 0, 0, 0.18);
+}
+.attentionviz .av-tooltip-head { display: flex; align-items: center; gap: 6px; margin-bottom: 4px; }
+.attentionviz .av-tooltip-token { font-weight: 600; font-family: var(--jp-code-font-family, monospace); white-space: pre; }
+.attentionviz .av-tooltip-context { color: var(--av-muted); line-height: 1.4; }
+.attentionviz .av-tooltip-current { color: var(--av-fg); font-weight: 600; text-decoration: underline; }
+.attentionviz .av-tooltip-detail { color: var(--av-muted); margin-top: 4px; font-size: 11px; }
+.attentionviz .av-badge { border-radius: 3px; padding: 0 4px; color: #fff; font-size: 10px; text-transform: uppercase; }
+.attentionviz .av-badge-query { background: var(--av-query); }
+.attentionviz .av-badge-key { background: var(--av-key); }
+.attentionviz .av-message {
+  position: absolute; inset: 0; display: none; align-items: center; justify-content: center; padding: 24px;
+  text-align: center; color: var(--av-fg); background: var(--av-bg); white-space: pre-wrap;
+}
+.attentionviz .av-message.av-visible { display: flex; }
+`;
