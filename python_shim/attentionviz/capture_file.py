@@ -1,0 +1,353 @@
+"""The ``.attnviz`` capture file: one self-describing file, readable lazily.
+
+Layout
+------
+A ``.attnviz`` file **is a valid safetensors file** (any safetensors reader opens it):
+
+* ``__metadata__["attnviz"]``: the manifest, a JSON string (``format``, ``format_version``,
+  ``model_name``, ``architecture``, ``scale``, ``mask``, ``dtype``, ``n_layers``, ``n_heads``,
+  ``n_kv_heads``, ``d_head``, ``n_tokens``, ``n_seqs``, ``layer_ids``, ``library_version``,
+  ``extra``).
+* ``q.{i}``: queries of stored layer ``i``, ``[n_heads, n_tokens, d_head]`` (F16 or F32).
+* ``k.{i}``: keys of stored layer ``i``, ``[n_kv_heads, n_tokens, d_head]``.
+* ``tokens.parquet``: U8 ``[n_bytes]``, the token table as a Parquet file, stored last.
+
+Tensors are head-major so one head is one contiguous block: ``qk(layer, head)`` touches only
+its own pages of the memory map. One file (not a directory) so that saving is atomic: we
+write ``.<name>.tmp-*`` in the same directory, fsync it and ``os.replace`` it over the
+target; a crash mid-write leaves the previous file untouched.
+
+Sharded captures: ``load([a, b, ...])`` or ``load(directory)`` (every ``*.attnviz`` file in
+the directory, sorted by name) opens several files as one capture; sequence numbers are
+renumbered so that shard ``j``'s sequences follow shard ``j-1``'s.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .capture import Capture
+
+FORMAT = "attnviz"
+FORMAT_VERSION = 1
+_ST_DTYPES = {"float16": "F16", "float32": "F32"}
+_NP_DTYPES = {"F16": np.float16, "F32": np.float32}
+_MAX_HEADER = 100 * 1024 * 1024
+# Manifest fields every shard of one capture must agree on.
+_SHARED_FIELDS = (
+    "model_name",
+    "architecture",
+    "scale",
+    "mask",
+    "dtype",
+    "n_layers",
+    "n_heads",
+    "n_kv_heads",
+    "d_head",
+    "layer_ids",
+)
+
+PathLike = str | os.PathLike[str]
+
+
+class CaptureFileError(ValueError):
+    """A file is not a readable ``.attnviz`` capture (truncated, foreign, or inconsistent)."""
+
+
+def _tensor_plan(manifest: dict[str, Any]) -> list[tuple[str, list[int]]]:
+    """Names and shapes of the Q/K tensors, in on-disk order."""
+    n, d = manifest["n_tokens"], manifest["d_head"]
+    plan = []
+    for i in range(manifest["n_layers"]):
+        plan.append((f"q.{i}", [manifest["n_heads"], n, d]))
+        plan.append((f"k.{i}", [manifest["n_kv_heads"], n, d]))
+    return plan
+
+
+def _tokens_to_parquet(tokens: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    tokens.reset_index(drop=True).to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+class CaptureWriter:
+    """Writes one ``.attnviz`` file atomically, tensor blocks filled in any order.
+
+    The token table and manifest are known before the model runs (tokenization comes first),
+    so the whole file is laid out up front and Q/K rows are written into a memory map as
+    batches arrive: memory stays bounded by one batch. Use as a context manager; leaving it
+    with an exception deletes the temporary file and leaves ``path`` as it was.
+    """
+
+    def __init__(self, path: PathLike, manifest: dict[str, Any], tokens: pd.DataFrame) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise IsADirectoryError(f"{self.path} is a directory; give a file path ending .attnviz")
+        self.manifest = manifest
+        st_dtype = _ST_DTYPES[manifest["dtype"]]
+        itemsize = np.dtype(_NP_DTYPES[st_dtype]).itemsize
+        tok_bytes = _tokens_to_parquet(tokens)
+        header: dict[str, Any] = {"__metadata__": {FORMAT: json.dumps(manifest)}}
+        offset = 0
+        self._blocks: dict[str, tuple[int, list[int]]] = {}
+        for name, shape in _tensor_plan(manifest):
+            size = int(np.prod(shape)) * itemsize
+            header[name] = {
+                "dtype": st_dtype,
+                "shape": shape,
+                "data_offsets": [offset, offset + size],
+            }
+            self._blocks[name] = (offset, shape)
+            offset += size
+        end = offset + len(tok_bytes)
+        header["tokens.parquet"] = {
+            "dtype": "U8",
+            "shape": [len(tok_bytes)],
+            "data_offsets": [offset, end],
+        }
+        raw = json.dumps(header).encode()
+        raw += b" " * (-(len(raw) + 8) % 8)  # data start 8-aligned so F32 views are aligned
+        self._data_start = 8 + len(raw)
+        self._np_dtype = _NP_DTYPES[st_dtype]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.tmp-", dir=self.path.parent)
+        self._tmp = Path(tmp)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(struct.pack("<Q", len(raw)) + raw)
+                f.truncate(self._data_start + end)  # sparse: zero blocks cost nothing until written
+                f.seek(self._data_start + offset)
+                f.write(tok_bytes)
+            self._mm: np.memmap | None = (
+                np.memmap(
+                    self._tmp, dtype=np.uint8, mode="r+", offset=self._data_start, shape=(offset,)
+                )
+                if offset
+                else None
+            )
+        except BaseException:
+            self._tmp.unlink(missing_ok=True)
+            raise
+
+    def block(self, name: str) -> np.ndarray:
+        """Writable view of tensor ``name`` (e.g. ``"q.0"``), ``[heads, n_tokens, d_head]``."""
+        start, shape = self._blocks[name]
+        assert self._mm is not None
+        size = int(np.prod(shape)) * np.dtype(self._np_dtype).itemsize
+        return self._mm[start : start + size].view(self._np_dtype).reshape(shape)
+
+    def write_rows(self, layer: int, q: np.ndarray, k: np.ndarray, row: int) -> None:
+        """Write ``q [n_heads, n, d_head]`` and ``k [n_kv_heads, n, d_head]`` at token ``row``."""
+        self.block(f"q.{layer}")[:, row : row + q.shape[1]] = q
+        self.block(f"k.{layer}")[:, row : row + k.shape[1]] = k
+
+    def commit(self) -> None:
+        """Flush, fsync and move the finished file over ``path`` (atomic on POSIX)."""
+        if self._mm is not None:
+            self._mm.flush()
+            del self._mm
+            self._mm = None
+        with open(self._tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(self._tmp, self.path)
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # make the rename itself durable
+        finally:
+            os.close(dir_fd)
+
+    def abort(self) -> None:
+        """Drop the temporary file; ``path`` is left exactly as it was."""
+        self._mm = None
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> CaptureWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+class FileStore:
+    """Lazy reader for one ``.attnviz`` file: the header is parsed, nothing else is read.
+
+    ``q(layer)`` / ``k(layer)`` return read-only memory-mapped views
+    ``[n_heads or n_kv_heads, n_tokens, d_head]``; pages load only when touched.
+    """
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = Path(path)
+        self.manifest, self._header, self._data_start = _read_header(self.path)
+        self._mm: np.memmap | None = None
+        self._tokens: pd.DataFrame | None = None
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.manifest["n_tokens"])
+
+    def _view(self, name: str) -> np.ndarray:
+        if self._mm is None:
+            self._mm = np.memmap(self.path, dtype=np.uint8, mode="r")
+        info = self._header[name]
+        a, b = info["data_offsets"]
+        raw = self._mm[self._data_start + a : self._data_start + b]
+        return raw.view(_NP_DTYPES[info["dtype"]]).reshape(info["shape"])
+
+    def q(self, layer: int) -> np.ndarray:
+        return self._view(f"q.{layer}")
+
+    def k(self, layer: int) -> np.ndarray:
+        return self._view(f"k.{layer}")
+
+    def tokens(self) -> pd.DataFrame:
+        if self._tokens is None:
+            a, b = self._header["tokens.parquet"]["data_offsets"]
+            with open(self.path, "rb") as f:
+                f.seek(self._data_start + a)
+                raw = f.read(b - a)
+            try:
+                self._tokens = pd.read_parquet(io.BytesIO(raw))
+            except Exception as e:  # pyarrow raises several types for corrupt data
+                raise CaptureFileError(f"{self.path}: token table is corrupt ({e})") from e
+            if len(self._tokens) != self.n_tokens:
+                raise CaptureFileError(
+                    f"{self.path}: token table has {len(self._tokens)} rows, "
+                    f"manifest says {self.n_tokens} tokens"
+                )
+        return self._tokens
+
+
+class ShardedStore:
+    """Several ``FileStore`` shards seen as one capture (rows concatenated in shard order)."""
+
+    def __init__(self, shards: list[FileStore]) -> None:
+        first = shards[0].manifest
+        for s in shards[1:]:
+            for field in _SHARED_FIELDS:
+                if s.manifest.get(field) != first.get(field):
+                    raise CaptureFileError(
+                        f"shards disagree on {field!r}: {shards[0].path} has {first.get(field)!r}, "
+                        f"{s.path} has {s.manifest.get(field)!r}; they are not one capture"
+                    )
+        self.shards = shards
+        self.manifest = dict(first)
+        self.manifest["n_tokens"] = sum(s.n_tokens for s in shards)
+        self.manifest["n_seqs"] = sum(int(s.manifest["n_seqs"]) for s in shards)
+        self._tokens: pd.DataFrame | None = None
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.manifest["n_tokens"])
+
+    def q(self, layer: int) -> np.ndarray:
+        return np.concatenate([s.q(layer) for s in self.shards], axis=1)
+
+    def k(self, layer: int) -> np.ndarray:
+        return np.concatenate([s.k(layer) for s in self.shards], axis=1)
+
+    def tokens(self) -> pd.DataFrame:
+        if self._tokens is None:
+            parts, offset = [], 0
+            for s in self.shards:
+                t = s.tokens().copy()
+                t["seq"] = t["seq"] + offset  # shard-local sequence numbers -> global
+                offset += int(s.manifest["n_seqs"])
+                parts.append(t)
+            self._tokens = pd.concat(parts, ignore_index=True)
+        return self._tokens
+
+
+def _read_header(path: Path) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """Parse and validate the header of ``path``; returns (manifest, header, data_start)."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such capture file")
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise CaptureFileError(f"{path}: not an .attnviz file ({size} bytes, too short)")
+        (n,) = struct.unpack("<Q", head)
+        if n > min(size - 8, _MAX_HEADER):
+            raise CaptureFileError(
+                f"{path}: not an .attnviz file (header length field {n} does not fit a "
+                f"{size}-byte file; the file is truncated or foreign)"
+            )
+        raw = f.read(n)
+    try:
+        header = json.loads(raw)
+        manifest = json.loads(header["__metadata__"][FORMAT])
+    except (ValueError, KeyError, TypeError) as e:
+        raise CaptureFileError(
+            f"{path}: not an .attnviz file (no attentionviz manifest in the header: {e!r})"
+        ) from e
+    if manifest.get("format") != FORMAT:
+        raise CaptureFileError(
+            f"{path}: manifest format is {manifest.get('format')!r}, not 'attnviz'"
+        )
+    if manifest.get("format_version", 0) > FORMAT_VERSION:
+        raise CaptureFileError(
+            f"{path}: format version {manifest['format_version']} is newer than this attentionviz "
+            f"reads ({FORMAT_VERSION}); upgrade attentionviz"
+        )
+    data_start = 8 + n
+    end = 0
+    try:
+        expected = [*_tensor_plan(manifest), ("tokens.parquet", None)]
+        for name, shape in expected:
+            info = header.get(name)
+            if info is None:
+                raise CaptureFileError(f"{path}: tensor {name!r} is missing from the header")
+            if shape is not None and list(info["shape"]) != shape:
+                raise CaptureFileError(
+                    f"{path}: tensor {name!r} has shape {info['shape']}, manifest implies {shape}"
+                )
+            end = max(end, int(info["data_offsets"][1]))
+    except KeyError as e:
+        raise CaptureFileError(f"{path}: manifest is missing field {e}") from e
+    if data_start + end != size:
+        raise CaptureFileError(
+            f"{path}: truncated or corrupt: header describes {data_start + end} bytes, "
+            f"the file has {size}"
+        )
+    return manifest, header, data_start
+
+
+def load(path: PathLike | Sequence[PathLike]) -> Capture:
+    """Open a capture lazily: a ``.attnviz`` file, a list of shard files, or a directory of them.
+
+    Only headers are read here; Q/K are memory-mapped and read on ``qk()``, the token table
+    on first access of ``.tokens``. Raises ``CaptureFileError`` for truncated/foreign files.
+    """
+    from .capture import Capture
+
+    if isinstance(path, (str, os.PathLike)):
+        p = Path(path)
+        if p.is_dir():
+            files = sorted(p.glob("*.attnviz"))
+            if not files:
+                raise CaptureFileError(f"{p}: directory holds no *.attnviz shard files")
+            paths: list[Path] = files
+        else:
+            return Capture._from_store(FileStore(p))
+    else:
+        paths = [Path(x) for x in path]
+        if not paths:
+            raise ValueError("load() got an empty list of shard paths")
+    shards = [FileStore(x) for x in paths]
+    if len(shards) == 1:
+        return Capture._from_store(shards[0])
+    return Capture._from_store(ShardedStore(shards))
