@@ -98,9 +98,11 @@ def check_features(model: torch.nn.Module) -> None:
                 f"{type(model).__name__} ({mt}) uses ALiBi positional biases; attention is not "
                 "softmax(Q K^T * scale + mask), so attentionviz cannot capture it faithfully"
             )
-        if getattr(c, "relative_attention_num_buckets", None) or str(
-            getattr(c, "position_embedding_type", "absolute")
-        ).startswith("relative"):
+        if (
+            getattr(c, "relative_attention_num_buckets", None)
+            or getattr(c, "relative_attention", False)
+            or str(getattr(c, "position_embedding_type", "absolute")).startswith("relative")
+        ):
             raise UnsupportedModelError(
                 f"{type(model).__name__} ({mt}) uses a relative position bias inside attention; "
                 "attentionviz cannot capture it faithfully"

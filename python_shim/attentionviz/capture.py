@@ -392,7 +392,8 @@ def _decide_mask(kinds: set[str], rec: Recorder) -> str:
 
 
 def _to_numpy(t: torch.Tensor, npd: type, layer: int, what: str) -> np.ndarray:
-    a = t.to(torch.float32).cpu().numpy().astype(npd, copy=False)
+    with np.errstate(over="ignore"):  # overflow is reported below, by name
+        a = t.to(torch.float32).cpu().numpy().astype(npd, copy=False)
     if npd is np.float16 and not np.isfinite(a).all():
         raise ValueError(
             f"{what} of layer {layer} overflow float16 (|x| > 65504); capture with dtype='float32'"
