@@ -12,3 +12,4 @@ export { mountView } from './view';
 export { MemoryModel } from './model/memory_model';
 
 export default { render };
+export { mountStandalone, type StandaloneState } from './standalone';

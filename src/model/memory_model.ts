@@ -8,7 +8,8 @@ import type { AnyModel } from '@anywidget/types';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Listener = (...args: any[]) => void;
 
-export class MemoryModel<T extends Record<string, unknown>> implements AnyModel<T> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export class MemoryModel<T extends Record<string, any>> implements AnyModel<T> {
   private readonly state: T;
   private readonly listeners = new Map<string, Set<Listener>>();
   /** Not a real manager: standalone hosts hold exactly one model. */

@@ -1,0 +1,136 @@
+"""Standalone, offline HTML: the widget bundle and the data in one file, no kernel, no CDN.
+
+The page decodes the bundle from base64 into a module (a blob: URL), so it opens from
+``file://``; every text in it is data passed through JSON, never markup.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import pathlib
+import tempfile
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+if TYPE_CHECKING:
+    from .widget import AttentionViz
+
+_STATIC = pathlib.Path(__file__).parent / "static"
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>body {{ margin: 16px; font-family: system-ui, sans-serif; }}</style>
+</head>
+<body>
+<div id="attentionviz-root"></div>
+<script type="application/json" id="attentionviz-state">{state}</script>
+<script type="text/plain" id="attentionviz-bundle">{bundle}</script>
+<script type="module">
+const text = atob(document.getElementById('attentionviz-bundle').textContent.trim());
+const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+const url = URL.createObjectURL(new Blob([bytes], {{ type: 'text/javascript' }}));
+const widget = await import(url);
+const state = JSON.parse(document.getElementById('attentionviz-state').textContent);
+widget.mountStandalone(document.getElementById('attentionviz-root'), state);
+</script>
+</body>
+</html>
+"""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _json_for_script(value: Any) -> str:
+    # "<" escaped so no string in the data can close the <script> element.
+    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> pathlib.Path:
+    """Write via a temporary file in the same folder and rename: a crash leaves the old file."""
+    target = pathlib.Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a saved figure is meant to be shared
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def to_html(
+    viz: AttentionViz,
+    path: str | os.PathLike[str],
+    *,
+    heads: Iterable[tuple[int, int]] | str = "all",
+    progress: bool = True,
+) -> pathlib.Path:
+    """Write ``viz`` as one self-contained HTML file.
+
+    ``heads="all"`` embeds every layer x head (fp16) so the page can switch heads;
+    ``"current"`` or a list of ``(layer, head)`` keeps the file smaller.
+    """
+    bundle = _STATIC / "widget.js"
+    if not bundle.exists():
+        raise FileNotFoundError(
+            f"{bundle} is missing: the package was installed without its JavaScript; "
+            "reinstall attentionviz from a wheel or run `npm run build:prod`"
+        )
+    capture = viz.capture
+    if heads == "all":
+        wanted = [(la, h) for la in range(capture.n_layers) for h in range(capture.n_heads)]
+    elif heads == "current":
+        wanted = [tuple(viz.head)]
+    else:
+        wanted = [(int(la), int(h)) for la, h in heads]  # type: ignore[union-attr]
+    encoded: dict[str, list[str]] = {}
+    d_head = 0
+    for layer, head in tqdm(wanted, desc="embedding heads", disable=not progress):
+        queries, keys = capture.qk(layer, head)
+        d_head = int(queries.shape[1])
+        encoded[f"{layer},{head}"] = [
+            _b64(np.ascontiguousarray(queries, dtype="<f2").tobytes()),
+            _b64(np.ascontiguousarray(keys, dtype="<f2").tobytes()),
+        ]
+    state = {
+        "traits": {
+            "head": list(viz.head),
+            "n_layers": viz.n_layers,
+            "n_heads": viz.n_heads,
+            "normalize": viz.normalize,
+            "color_by": viz.color_by,
+            "theme": viz.theme,
+            "model_name": viz.model_name,
+        },
+        "tokens": _b64(viz._tokens),
+        "dtype": "float16",
+        "n_tokens": len(capture.tokens),
+        "d_head": d_head,
+        "heads": encoded,
+        "selected_rows": _b64(viz._selected_rows),
+    }
+    page = _PAGE.format(
+        title=html.escape(f"attentionviz · {viz.model_name or 'capture'}"),
+        state=_json_for_script(state),
+        bundle=_b64(bundle.read_bytes()),
+    )
+    return write_atomic(path, page.encode("utf-8"))

@@ -1,0 +1,229 @@
+"""The ``AttentionViz`` notebook widget: traits for every piece of view state.
+
+Q/K cross to the browser as binary buffers, only for the head being shown; the
+token table crosses once as an Arrow IPC stream. The browser computes the layout
+(normalization + PCA) and sends the selection back as uint32 rows.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import anywidget
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import traitlets as t
+
+from .capture import Capture
+
+_STATIC = pathlib.Path(__file__).parent / "static"
+
+#: Columns every token table has; user metadata columns follow them.
+_BASE_COLUMNS = ("text", "seq", "pos", "pos_norm", "token_id", "special")
+
+
+def _bytes_from_json(value: Any, _widget: Any) -> bytes:
+    # Buffers from the browser arrive as memoryview; the traits hold bytes.
+    return b"" if value is None else bytes(value)
+
+
+_binary = {"from_json": _bytes_from_json}
+
+
+def tokens_to_arrow(tokens: pd.DataFrame) -> bytes:
+    """The token table as an Arrow IPC stream (columns Arrow cannot type become strings)."""
+    columns: dict[str, pa.Array] = {}
+    for name in tokens.columns:
+        try:
+            columns[str(name)] = pa.array(tokens[name].to_numpy(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            columns[str(name)] = pa.array(tokens[name].astype(str).to_numpy())
+    table = pa.table(columns)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def rows_to_bytes(rows: Iterable[int]) -> bytes:
+    return np.asarray(list(rows), dtype="<u4").tobytes()
+
+
+class AttentionViz(anywidget.AnyWidget):
+    """Joint query/key scatterplot of one attention head of a ``Capture``.
+
+    >>> viz = AttentionViz(cap, head=(3, 7))
+    >>> viz.head = (0, 1)             # redraw another head
+    >>> viz.selection                 # DataFrame of the tokens clicked or lassoed
+    >>> viz.select(cap.tokens.text == "the")   # highlight from pandas
+    """
+
+    _esm = _STATIC / "widget.js"
+
+    head = t.Tuple(t.Int(), t.Int(), default_value=(0, 0), help="(layer, head) shown").tag(sync=True)
+    n_layers = t.Int(0, help="layers in the capture").tag(sync=True)
+    n_heads = t.Int(0, help="heads per layer in the capture").tag(sync=True)
+    normalize = t.Bool(True, help="key translation + Q/K scaling (attention unchanged)").tag(
+        sync=True
+    )
+    color_by = t.Enum(["qk", "pos_norm", "seq"], "qk", help="point colouring").tag(sync=True)
+    theme = t.Enum(["auto", "light", "dark"], "auto", help="auto follows JupyterLab").tag(sync=True)
+    model_name = t.Unicode("").tag(sync=True)
+    error = t.Unicode("", help="a problem the view shows to the user").tag(sync=True)
+
+    _tokens = t.Bytes(b"").tag(sync=True, **_binary)
+    _queries = t.Bytes(b"").tag(sync=True, **_binary)
+    _keys = t.Bytes(b"").tag(sync=True, **_binary)
+    _qk_meta = t.Dict().tag(sync=True)
+    _selected_rows = t.Bytes(b"").tag(sync=True, **_binary)
+
+    def __init__(
+        self,
+        capture: Capture,
+        *,
+        head: tuple[int, int] = (0, 0),
+        dtype: str = "float16",
+        **kwargs: Any,
+    ) -> None:
+        settable = {"normalize", "color_by", "theme"}
+        unknown = sorted(set(kwargs) - settable)
+        if unknown:
+            raise TypeError(
+                f"AttentionViz() got unexpected keyword argument(s): {', '.join(unknown)}; "
+                f"settable: head, dtype, {', '.join(sorted(settable))}"
+            )
+        if not isinstance(capture, Capture):
+            raise TypeError(
+                f"AttentionViz needs an attentionviz.Capture (from av.capture or av.load), "
+                f"got {type(capture).__name__}"
+            )
+        if dtype not in ("float16", "float32"):
+            raise ValueError(f"dtype must be 'float16' or 'float32', got {dtype!r}")
+        self._capture = capture
+        self._wire_dtype = dtype
+        super().__init__(
+            n_layers=capture.n_layers,
+            n_heads=capture.n_heads,
+            model_name=str(capture.model_name),
+            _tokens=tokens_to_arrow(capture.tokens),
+            **kwargs,
+        )
+        self.head = tuple(head)  # validated against the capture, then sent
+        if not self._qk_meta:
+            self._send_head()
+
+    # --- Python -> view -------------------------------------------------------------
+
+    @t.validate("head")
+    def _check_head(self, proposal: t.Bunch) -> tuple[int, int]:
+        value = tuple(proposal["value"])
+        layer, head = (int(v) for v in value)
+        if not (0 <= layer < self.n_layers and 0 <= head < self.n_heads):
+            raise t.TraitError(
+                f"head {value} is out of range: this capture has layers 0..{self.n_layers - 1} "
+                f"and heads 0..{self.n_heads - 1}"
+            )
+        return layer, head
+
+    @t.observe("head")
+    def _on_head(self, _change: dict) -> None:
+        self._send_head()
+
+    def _send_head(self) -> None:
+        layer, head = self.head
+        queries, keys = self._capture.qk(layer, head)
+        queries = np.ascontiguousarray(queries, dtype=self._wire_dtype)
+        keys = np.ascontiguousarray(keys, dtype=self._wire_dtype)
+        with self.hold_sync():
+            self._queries = queries.astype(queries.dtype.newbyteorder("<")).tobytes()
+            self._keys = keys.astype(keys.dtype.newbyteorder("<")).tobytes()
+            self._qk_meta = {
+                "layer": layer,
+                "head": head,
+                "n_tokens": int(queries.shape[0]),
+                "d_head": int(queries.shape[1]),
+                "dtype": self._wire_dtype,
+            }
+
+    # --- selection ------------------------------------------------------------------
+
+    @property
+    def capture(self) -> Capture:
+        """The capture this view shows."""
+        return self._capture
+
+    @property
+    def selected_rows(self) -> np.ndarray:
+        """Positions (0..n_tokens-1) of the selected tokens, sorted, as uint32."""
+        return np.frombuffer(self._selected_rows, dtype="<u4").astype(np.uint32)
+
+    @property
+    def selection(self) -> pd.DataFrame:
+        """The selected tokens as rows of ``capture.tokens`` (empty when nothing is selected)."""
+        return self._capture.tokens.iloc[self.selected_rows]
+
+    def select(self, what: pd.DataFrame | pd.Series | np.ndarray | Iterable[int] | None) -> None:
+        """Highlight tokens: a DataFrame of token rows (by index), a boolean mask over
+        the tokens, or row positions. ``None`` or empty clears the selection."""
+        self._selected_rows = rows_to_bytes(self._rows_of(what))
+
+    def clear_selection(self) -> None:
+        self.select(None)
+
+    def on_selection(self, callback: Callable[[pd.DataFrame], None]) -> Callable[[], None]:
+        """Call ``callback(selection)`` whenever the selection changes; returns the unsubscribe."""
+
+        def handler(_change: dict) -> None:
+            callback(self.selection)
+
+        self.observe(handler, names="_selected_rows")
+        return lambda: self.unobserve(handler, names="_selected_rows")
+
+    def _rows_of(self, what: Any) -> np.ndarray:
+        tokens = self._capture.tokens
+        n = len(tokens)
+        if what is None:
+            return np.zeros(0, dtype=np.uint32)
+        if isinstance(what, pd.DataFrame):
+            missing = what.index.difference(tokens.index)
+            if len(missing):
+                raise ValueError(
+                    f"select(): {len(missing)} row label(s) are not in capture.tokens "
+                    f"(e.g. {list(missing[:5])}); pass rows of viz.capture.tokens or a filter of it"
+                )
+            return np.unique(tokens.index.get_indexer(what.index)).astype(np.uint32)
+        values = np.asarray(what.to_numpy() if isinstance(what, pd.Series) else list(what))
+        if values.dtype == bool:
+            if values.shape != (n,):
+                raise ValueError(
+                    f"select(): a boolean mask must have one value per token ({n}), "
+                    f"got shape {values.shape}"
+                )
+            return np.flatnonzero(values).astype(np.uint32)
+        if values.size == 0:
+            return np.zeros(0, dtype=np.uint32)
+        if not np.issubdtype(values.dtype, np.integer):
+            raise TypeError(
+                "select() takes a DataFrame of token rows, a boolean mask or integer row "
+                f"positions, got values of dtype {values.dtype}"
+            )
+        if values.min() < 0 or values.max() >= n:
+            raise IndexError(f"select(): row positions must be in 0..{n - 1}")
+        return np.unique(values).astype(np.uint32)
+
+    # --- export ---------------------------------------------------------------------
+
+    def save(self, path: str | pathlib.Path, **options: Any) -> pathlib.Path:
+        """Save the view. ``.html``: a self-contained offline page (see ``export.to_html``)."""
+        from .export import to_html
+
+        suffix = pathlib.Path(path).suffix.lower()
+        if suffix in (".html", ".htm"):
+            return to_html(self, path, **options)
+        raise ValueError(
+            f"save(): cannot write {suffix or 'a file without extension'!r} files yet; "
+            "supported: .html"
+        )

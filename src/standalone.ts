@@ -1,0 +1,66 @@
+/**
+ * Host for a view without a kernel (standalone HTML export): an in-memory model
+ * holding every head's Q/K, which answers head changes the way the Python widget does.
+ */
+import type { QKMeta, ViewTraits } from './model/traits';
+import { MemoryModel } from './model/memory_model';
+import { mountView } from './view';
+
+/** The JSON the Python exporter embeds (binary payloads base64-encoded). */
+export interface StandaloneState {
+  traits: Pick<ViewTraits, 'head' | 'n_layers' | 'n_heads' | 'normalize' | 'color_by' | 'theme' | 'model_name'>;
+  tokens: string;
+  dtype: QKMeta['dtype'];
+  n_tokens: number;
+  d_head: number;
+  /** "layer,head" -> [queries, keys], base64 of little-endian matrices. */
+  heads: Record<string, [string, string]>;
+  selected_rows?: string;
+}
+
+function base64ToView(text: string): DataView {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new DataView(bytes.buffer);
+}
+
+export function mountStandalone(el: HTMLElement, state: StandaloneState): () => void {
+  const qkFor = (layer: number, head: number): Pick<ViewTraits, '_queries' | '_keys' | '_qk_meta'> => {
+    const pair = state.heads[`${layer},${head}`];
+    if (!pair) {
+      throw new Error(`this file holds no Q/K for layer ${layer} head ${head}`);
+    }
+    return {
+      _queries: base64ToView(pair[0]),
+      _keys: base64ToView(pair[1]),
+      _qk_meta: { layer, head, n_tokens: state.n_tokens, d_head: state.d_head, dtype: state.dtype },
+    };
+  };
+  const [layer, head] = state.traits.head;
+  const model = new MemoryModel<ViewTraits>({
+    ...state.traits,
+    ...qkFor(layer, head),
+    _tokens: base64ToView(state.tokens),
+    _selected_rows: state.selected_rows ? base64ToView(state.selected_rows) : null,
+    error: '',
+  });
+  const onHead = (): void => {
+    const [l, h] = model.get('head');
+    try {
+      const next = qkFor(l, h);
+      model.set('_queries', next._queries);
+      model.set('_keys', next._keys);
+      model.set('_qk_meta', next._qk_meta);
+      model.set('error', '');
+    } catch (error) {
+      model.set('error', String(error instanceof Error ? error.message : error));
+    }
+  };
+  model.on('change:head', onHead);
+  const unmount = mountView(model, el);
+  return () => {
+    model.off('change:head', onHead);
+    unmount();
+  };
+}
