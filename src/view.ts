@@ -182,6 +182,7 @@ export function mountView(model: ViewModel, el: HTMLElement): () => void {
     const normalized = normalizeQK(queries, keys, n, d, { translate: normalize, scale: normalize });
     const { coordinates } = pca(jointRows(normalized.queries, normalized.keys), 2 * n, d, 2);
     layout = { nTokens: n, xy: coordinates, index: new PointIndex(coordinates) };
+    tooltip.hide(); // the point under the pointer is a different one now
     const rgb = pointColors() ?? queryKeyColors(n, hexToRgb(theme.query), hexToRgb(theme.key));
     scene.setPoints(coordinates, rgb);
     applySelection();

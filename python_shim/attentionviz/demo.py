@@ -38,7 +38,10 @@ def load_minilm() -> tuple[object, object]:
     from transformers import AutoModel, AutoTokenizer
 
     path = minilm_path()
-    return AutoModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+    model = AutoModel.from_pretrained(path)
+    # Name it as users know it, not by its site-packages path.
+    model.config.name_or_path = "sentence-transformers/all-MiniLM-L6-v2"
+    return model, AutoTokenizer.from_pretrained(path)
 
 
 def demo_capture(n_sentences: int = DEFAULT_SENTENCES, progress: bool = True) -> Capture:

@@ -63,7 +63,9 @@ class AttentionViz(anywidget.AnyWidget):
 
     _esm = _STATIC / "widget.js"
 
-    head = t.Tuple(t.Int(), t.Int(), default_value=(0, 0), help="(layer, head) shown").tag(sync=True)
+    head = t.Tuple(t.Int(), t.Int(), default_value=(0, 0), help="(layer, head) shown").tag(
+        sync=True
+    )
     n_layers = t.Int(0, help="layers in the capture").tag(sync=True)
     n_heads = t.Int(0, help="heads per layer in the capture").tag(sync=True)
     normalize = t.Bool(True, help="key translation + Q/K scaling (attention unchanged)").tag(

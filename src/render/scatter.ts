@@ -208,7 +208,7 @@ export class ScatterScene {
       minY = Math.min(minY, xy[i + 1]);
       maxY = Math.max(maxY, xy[i + 1]);
     }
-    if (!Number.isFinite(minX)) minX = minY = -1, maxX = maxY = 1;
+    if (!Number.isFinite(minX)) [minX, minY, maxX, maxY] = [-1, -1, 1, 1];
     const half = Math.max(maxX - minX, maxY - minY, 1e-6) * 0.55;
     this.extent = { cx: (minX + maxX) / 2, cy: (minY + maxY) / 2, half };
     this.resetCamera();

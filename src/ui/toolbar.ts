@@ -42,6 +42,7 @@ export class Toolbar {
 
   setTitle(text: string): void {
     this.title.textContent = text;
+    this.title.title = text;
   }
 
   setHeadChoices(nLayers: number, nHeads: number, layer: number, head: number): void {

@@ -1,0 +1,146 @@
+// Helpers for end-to-end tests: a real JupyterLab on 127.0.0.1 (random port and
+// token), Debian's Chromium driven by playwright-core, and code run in the kernel.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const OUTPUT = join(ROOT, 'test-output', 'e2e');
+const JUPYTER = join(ROOT, '.venv', 'bin', 'jupyter');
+
+export const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+/** Start JupyterLab on a copy of examples/; resolves once its API answers. */
+export async function startLab() {
+  const port = await freePort();
+  const token = randomBytes(16).toString('hex');
+  const work = mkdtempSync(join(tmpdir(), 'attentionviz-e2e-'));
+  cpSync(join(ROOT, 'examples'), join(work, 'notebooks'), { recursive: true });
+  // A private config dir: no news pop-up, no user settings leaking into the test.
+  const config = join(work, 'config');
+  mkdirSync(join(config, 'labconfig'), { recursive: true });
+  writeFileSync(
+    join(config, 'labconfig', 'page_config.json'),
+    JSON.stringify({ disabledExtensions: { '@jupyterlab/apputils-extension:announcements': true } }),
+  );
+  const lab = spawn(
+    JUPYTER,
+    [
+      'lab',
+      '--no-browser',
+      '--allow-root',
+      '--LabApp.extension_manager=readonly',
+      '--ServerApp.ip=127.0.0.1',
+      `--ServerApp.port=${port}`,
+      '--ServerApp.port_retries=0',
+      `--IdentityProvider.token=${token}`,
+      `--ServerApp.root_dir=${join(work, 'notebooks')}`,
+      '--LabApp.expose_app_in_browser=True',
+      '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
+    ],
+    {
+      env: { ...process.env, JUPYTER_CONFIG_DIR: config, HF_HUB_OFFLINE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let log = '';
+  lab.stdout.on('data', (chunk) => (log += chunk));
+  lab.stderr.on('data', (chunk) => (log += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (lab.exitCode !== null) throw new Error(`JupyterLab exited early:\n${log}`);
+    try {
+      const response = await fetch(`${url}/api/status?token=${token}`);
+      if (response.ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`JupyterLab did not start in 90 s:\n${log}`);
+    await new Promise((ok) => setTimeout(ok, 500));
+  }
+  return {
+    url,
+    token,
+    log: () => log,
+    stop: async () => {
+      lab.kill('SIGTERM');
+      await new Promise((ok) => (lab.exitCode !== null ? ok() : lab.once('exit', ok)));
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({ executablePath: process.env.CHROME_BIN || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/**
+ * Run `code` in the kernel of the notebook shown in the page and return its stdout
+ * (through the Lab app exposed in the browser, i.e. the same kernel the widget talks to).
+ */
+export async function runInKernel(page, code) {
+  return page.evaluate(async (source) => {
+    const app = window.jupyterapp;
+    const kernel = app.shell.currentWidget.sessionContext.session.kernel;
+    const future = kernel.requestExecute({ code: source, store_history: false });
+    let stdout = '';
+    let error = '';
+    future.onIOPub = (msg) => {
+      if (msg.header.msg_type === 'stream') stdout += msg.content.text;
+      if (msg.header.msg_type === 'error') error = `${msg.content.ename}: ${msg.content.evalue}`;
+    };
+    await future.done;
+    if (error) throw new Error(`kernel error: ${error}`);
+    return stdout;
+  }, code);
+}
+
+/** Pixel statistics of the view's WebGL canvas, read back after a synchronous render. */
+export async function canvasStats(page) {
+  return page.evaluate(() => {
+    const root = document.querySelector('.attentionviz');
+    const canvas = root.attentionviz.snapshot();
+    const copy = document.createElement('canvas');
+    copy.width = canvas.width;
+    copy.height = canvas.height;
+    const context = copy.getContext('2d');
+    context.drawImage(canvas, 0, 0);
+    const { data } = context.getImageData(0, 0, copy.width, copy.height);
+    let sum = 0;
+    let sumSq = 0;
+    const n = data.length / 4;
+    for (let i = 0; i < data.length; i += 4) {
+      const luma = 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
+      sum += luma;
+      sumSq += luma * luma;
+    }
+    const mean = sum / n;
+    return { width: copy.width, height: copy.height, mean, variance: sumSq / n - mean * mean };
+  });
+}
