@@ -40,9 +40,11 @@ build:
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null)
 
+PY_SOURCES := python_shim $(wildcard bench/*.py bench/*/*.py)
+
 lint:
-	$(VENV)/bin/ruff check python_shim bench
-	$(VENV)/bin/ruff format --check python_shim bench
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 	npm run lint
 
 test-ts:

@@ -1,5 +1,7 @@
 // Unit tests for src/ in headless Chromium (Debian's /usr/bin/chromium; no browser download).
 process.env.CHROME_BIN = process.env.CHROME_BIN || '/usr/bin/chromium';
+// The layout worker bundle must exist first: `npm test` builds it (webpack --config-name worker).
+const { workerSource } = require('./webpack.config.js');
 
 module.exports = (config) => {
   config.set({
@@ -9,7 +11,7 @@ module.exports = (config) => {
     webpack: {
       mode: 'development',
       devtool: 'inline-source-map',
-      resolve: { extensions: ['.ts', '.js'] },
+      resolve: { extensions: ['.ts', '.js'], ...workerSource.resolve },
       module: {
         rules: [
           {
@@ -18,6 +20,7 @@ module.exports = (config) => {
             options: { transpileOnly: true, configFile: 'tests/ts/tsconfig.json' },
             exclude: /node_modules/,
           },
+          workerSource.rule,
         ],
       },
     },

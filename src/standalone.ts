@@ -2,13 +2,13 @@
  * Host for a view without a kernel (standalone HTML export): an in-memory model
  * holding every head's Q/K, which answers head changes the way the Python widget does.
  */
-import type { QKMeta, ViewTraits } from './model/traits';
+import { DEFAULT_TRAITS, type QKMeta, type ViewTraits } from './model/traits';
 import { MemoryModel } from './model/memory_model';
 import { mountView } from './view';
 
 /** The JSON the Python exporter embeds (binary payloads base64-encoded). */
 export interface StandaloneState {
-  traits: Pick<ViewTraits, 'head' | 'n_layers' | 'n_heads' | 'normalize' | 'color_by' | 'theme' | 'model_name'>;
+  traits: Omit<ViewTraits, '_tokens' | '_queries' | '_keys' | '_qk_meta' | '_selected_rows' | 'error'>;
   tokens: string;
   dtype: QKMeta['dtype'];
   n_tokens: number;
@@ -38,13 +38,25 @@ export function mountStandalone(el: HTMLElement, state: StandaloneState): () => 
     };
   };
   const [layer, head] = state.traits.head;
+  // Answers the view's requests for other heads (matrix view) from the embedded data.
+  const answer = (content: unknown): void => {
+    const request = content as { type?: string; request?: number; layer?: number; head?: number };
+    if (request?.type !== 'qk') return;
+    try {
+      const found = qkFor(Number(request.layer), Number(request.head));
+      model.deliver({ type: 'qk', request: request.request, ...found._qk_meta }, [found._queries!, found._keys!]);
+    } catch (error) {
+      model.deliver({ type: 'qk-error', request: request.request, message: String(error) });
+    }
+  };
   const model = new MemoryModel<ViewTraits>({
+    ...DEFAULT_TRAITS,
     ...state.traits,
     ...qkFor(layer, head),
     _tokens: base64ToView(state.tokens),
     _selected_rows: state.selected_rows ? base64ToView(state.selected_rows) : null,
     error: '',
-  });
+  }, answer);
   const onHead = (): void => {
     const [l, h] = model.get('head');
     try {

@@ -1,347 +1,188 @@
 /**
- * The single-head view: wires the model (traits), compute/ (normalization, PCA,
- * picking, lasso), render/ (three.js scene) and ui/ (toolbar, tooltip, legend).
- * Host-agnostic: the model may be anywidget's or an in-memory one.
+ * The whole widget: toolbar, matrix view and single-head view over one model.
+ * Host-agnostic: the model may be anywidget's or an in-memory one. Returns the
+ * cleanup that frees workers, WebGL, listeners and DOM.
  */
-import { categoryColors, hexToRgb, queryKeyColors, valueColors, type RGB } from './compute/colors';
-import { jointRows, normalizeQK } from './compute/normalize';
-import { pca } from './compute/pca';
-import { pointsInPolygon } from './compute/polygon';
-import { PointIndex } from './compute/spatial';
-import { decodeMatrix, decodeRows, encodeRows } from './model/decode';
-import { decodeTokenTable, type TokenTable } from './model/tokens';
+import { LayoutPool } from './compute/pool';
+import workerSource from './compute/worker_source';
+import { QKSource } from './model/qk_source';
+import { decodeTokenTable } from './model/tokens';
 import type { ViewModel, ViewTraits } from './model/traits';
-import { EMPHASIS, ScatterScene } from './render/scatter';
 import { h } from './ui/dom';
-import { LassoOverlay } from './ui/lasso';
-import { resolveTheme, watchTheme, type Theme } from './ui/theme';
-import { Toolbar } from './ui/toolbar';
-import { Tooltip } from './ui/tooltip';
 import { css } from './ui/style';
+import { resolveTheme, watchTheme } from './ui/theme';
+import { Toolbar } from './ui/toolbar';
+import { colorModes } from './views/coloring';
+import { ViewContext } from './views/context';
+import { HeadView, type ViewHandle } from './views/head';
+import { MatrixView } from './views/matrix';
 
-/** Pixels the pointer may travel between down and up and still count as a click. */
-const CLICK_SLOP = 4;
-/** Hover/click reach around a point, in CSS pixels. */
-const PICK_RADIUS = 8;
+export type { ViewHandle } from './views/head';
 
-const SEQUENCE_PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
-
-/**
- * What a view exposes on its root element (`el.querySelector('.attentionviz').attentionviz`)
- * for automation and tests: where points are drawn, and what is shown.
- */
-export interface ViewHandle {
-  pointCount(): number;
-  /** Canvas-relative CSS-pixel position of point i (queries 0..n-1, keys n..2n-1). */
-  canvasPosition(point: number): [number, number];
-  tokenRow(point: number): number;
-  /** Renders synchronously and returns the canvas (for PNG export). */
-  snapshot(): HTMLCanvasElement;
-}
-
-interface Layout {
-  nTokens: number;
-  /** Interleaved 2D positions of 2N points. */
-  xy: Float32Array;
-  index: PointIndex;
+function createPool(): LayoutPool | null {
+  try {
+    return new LayoutPool(workerSource);
+  } catch (error) {
+    // Layouts then run on the main thread; slower, but the view still works.
+    console.warn('attentionviz: web workers unavailable, computing layouts on the main thread', error);
+    return null;
+  }
 }
 
 export function mountView(model: ViewModel, el: HTMLElement): () => void {
-  const root = h('div', { className: 'attentionviz', attrs: { 'data-testid': 'attentionviz' } });
-  const style = h('style', {}, css);
-  const plot = h('div', { className: 'av-plot' });
+  const root = h('div', { className: 'attentionviz', attrs: { 'data-testid': 'attentionviz', tabindex: '0' } });
   const message = h('div', { className: 'av-message', attrs: { role: 'alert' } });
-  const legend = h('div', { className: 'av-legend' });
-  const hint = h('div', { className: 'av-hint' }, 'drag: pan · wheel: zoom · click: select · shift-drag: lasso');
-  const tooltip = new Tooltip();
-  const lasso = new LassoOverlay();
-  const cleanups: Array<() => void> = [];
-  const listen = (event: `change:${keyof ViewTraits & string}`, callback: () => void): void => {
-    model.on(event, callback);
-    cleanups.push(() => model.off(event, callback));
-  };
-
-  const toolbar = new Toolbar({
-    onHead: (layer, head) => {
-      model.set('head', [layer, head]);
-      model.save_changes();
-    },
-    onNormalize: (normalize) => {
-      model.set('normalize', normalize);
-      model.save_changes();
-    },
-    onColorBy: (colorBy) => {
-      model.set('color_by', colorBy);
-      model.save_changes();
-    },
-    onReset: () => scene?.resetCamera(),
-  });
-  root.append(style, toolbar.element, plot);
+  const notice = h('div', { className: 'av-notice', attrs: { role: 'status' } });
+  const toolbar = new Toolbar();
+  const body = h('div', { className: 'av-body' });
+  root.append(h('style', {}, css), toolbar.element, body);
   el.append(root);
 
+  const cleanups: Array<() => void> = [];
+  const listen = (names: Array<keyof ViewTraits & string>, callback: () => void): void => {
+    for (const name of names) {
+      model.on(`change:${name}`, callback);
+      cleanups.push(() => model.off(`change:${name}`, callback));
+    }
+  };
   const showMessage = (text: string): void => {
     message.textContent = text;
     message.classList.toggle('av-visible', text.length > 0);
   };
-
-  let scene: ScatterScene | null = null;
-  try {
-    scene = new ScatterScene(plot);
-  } catch (error) {
-    // Never a blank canvas: say why nothing is drawn.
-    showMessage(`attentionviz could not start WebGL, so the plot cannot be drawn.\n${String(error)}`);
-  }
-  plot.append(lasso.element, legend, hint, tooltip.element, message);
-
-  let tokens: TokenTable | null = null;
-  let layout: Layout | null = null;
-  let theme: Theme = resolveTheme(model.get('theme'));
-
-  const applyTheme = (): void => {
-    theme = resolveTheme(model.get('theme'));
-    root.classList.toggle('av-dark', theme.name === 'dark');
-    scene?.setTheme(theme.background, theme.ring);
-    recolor();
+  const qk = new QKSource(model);
+  const pool = createPool();
+  const notify = (text: string): void => {
+    notice.textContent = text;
+    notice.classList.toggle('av-visible', text.length > 0);
   };
-
-  const updateLegend = (): void => {
-    const colorBy = model.get('color_by');
-    const swatch = (color: string, label: string): HTMLElement =>
-      h('span', {}, Object.assign(h('span', { className: 'av-swatch' }), { style: `background:${color}` }), label);
-    if (colorBy === 'qk') legend.replaceChildren(swatch(theme.query, 'query'), swatch(theme.key, 'key'));
-    else if (colorBy === 'pos_norm') legend.replaceChildren(swatch('#440154', 'start'), swatch('#fde725', 'end of sentence'), h('span', {}, '(keys lighter)'));
-    else legend.replaceChildren(h('span', {}, 'colour: sequence'));
-  };
-
-  function pointColors(): Float32Array | null {
-    if (!tokens || !layout) return null;
-    const n = layout.nTokens;
-    const colorBy = model.get('color_by');
-    if (colorBy === 'pos_norm') {
-      const ramp: RGB[] = ['#440154', '#3b528b', '#21918c', '#5ec962', '#fde725'].map(hexToRgb);
-      const light = ramp.map((c) => c.map((v) => v + (1 - v) * 0.45) as RGB);
-      return valueColors(tokens.posNorm.subarray(0, n), ramp, light);
-    }
-    if (colorBy === 'seq') return categoryColors(tokens.seq.subarray(0, n), SEQUENCE_PALETTE.map(hexToRgb));
-    return queryKeyColors(n, hexToRgb(theme.query), hexToRgb(theme.key));
-  }
-
-  function recolor(): void {
-    updateLegend();
-    const rgb = pointColors();
-    if (rgb && scene) scene.setColors(rgb);
-  }
-
-  function selectedRows(): Uint32Array {
-    return decodeRows(model.get('_selected_rows'));
-  }
-
-  function applySelection(): void {
-    if (!layout || !scene) return;
-    const rows = selectedRows();
-    const n = layout.nTokens;
-    const emphasis = new Float32Array(2 * n).fill(rows.length ? EMPHASIS.dimmed : EMPHASIS.normal);
-    for (const row of rows) {
-      if (row >= n) continue;
-      emphasis[row] = EMPHASIS.highlighted;
-      emphasis[n + row] = EMPHASIS.highlighted;
-    }
-    scene.setEmphasis(emphasis);
-    updateStatus();
-  }
-
-  function updateStatus(): void {
-    if (!layout) return;
-    const [layer, head] = model.get('head');
-    const count = selectedRows().length;
-    toolbar.setStatus(
-      `L${layer} H${head} · ${layout.nTokens.toLocaleString()} tokens · PCA${count ? ` · ${count} selected` : ''}`,
-    );
-  }
-
-  function setSelection(rows: Iterable<number>): void {
-    const unique = Uint32Array.from(new Set(rows)).sort();
-    model.set('_selected_rows', encodeRows(unique));
-    model.save_changes();
-  }
-
-  function loadTokens(): void {
-    const buffer = model.get('_tokens');
-    tokens = buffer ? decodeTokenTable(buffer) : null;
-  }
-
-  function computeLayout(): void {
-    const meta = model.get('_qk_meta');
-    const queryBuffer = model.get('_queries');
-    const keyBuffer = model.get('_keys');
-    if (!meta || !queryBuffer || !keyBuffer || !scene) return;
-    const { n_tokens: n, d_head: d, dtype } = meta;
-    const queries = decodeMatrix(queryBuffer, dtype, n, d);
-    const keys = decodeMatrix(keyBuffer, dtype, n, d);
-    const normalize = model.get('normalize');
-    const normalized = normalizeQK(queries, keys, n, d, { translate: normalize, scale: normalize });
-    const { coordinates } = pca(jointRows(normalized.queries, normalized.keys), 2 * n, d, 2);
-    layout = { nTokens: n, xy: coordinates, index: new PointIndex(coordinates) };
-    tooltip.hide(); // the point under the pointer is a different one now
-    const rgb = pointColors() ?? queryKeyColors(n, hexToRgb(theme.query), hexToRgb(theme.key));
-    scene.setPoints(coordinates, rgb);
-    applySelection();
-    toolbar.setHead(meta.layer, meta.head);
-    root.dataset.layer = String(meta.layer);
-    root.dataset.head = String(meta.head);
-  }
-
-  const guarded = (what: string, work: () => void) => (): void => {
+  notice.addEventListener('click', () => notify(''));
+  const ctx = new ViewContext(model, root, pool, qk, resolveTheme(model.get('theme')), (text) => toolbar.setStatus(text), showMessage, notify);
+  const guard = (what: string, work: () => void) => (): void => {
     try {
       work();
-      showMessage(model.get('error') ?? '');
     } catch (error) {
       showMessage(`attentionviz could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
       console.error(error);
     }
   };
-  const refreshAll = guarded('show this head', () => {
-    loadTokens();
-    computeLayout();
-  });
-  const refreshLayout = guarded('show this head', computeLayout);
 
-  toolbar.setTitle(model.get('model_name') || 'attentionviz');
+  const headView = new HeadView(ctx);
+  const matrixView = new MatrixView(ctx, (layer, head) => ctx.update({ head: [layer, head], view: 'head' }));
+  body.append(notice, matrixView.element, headView.element, message);
+
+  // Toolbar controls, each bound to one trait.
+  const range = (n: number): Array<[string, string]> => Array.from({ length: n }, (_, i) => [String(i), String(i)]);
   const [layer0, head0] = model.get('head');
-  toolbar.setHeadChoices(model.get('n_layers'), model.get('n_heads'), layer0, head0);
-  toolbar.setNormalize(model.get('normalize'));
-  toolbar.setColorBy(model.get('color_by'));
+  const viewControl = toolbar.select('view', [['matrix', 'all heads'], ['head', 'one head']], model.get('view'), (view) => ctx.update({ view }));
+  const layerControl = toolbar.select('layer', range(model.get('n_layers')), String(layer0), (layer) => ctx.update({ head: [Number(layer), model.get('head')[1]] }));
+  const headControl = toolbar.select('head', range(model.get('n_heads')), String(head0), (head) => ctx.update({ head: [model.get('head')[0], Number(head)] }));
+  const projectionControl = toolbar.select('layout', [['pca', 'PCA'], ['umap', 'UMAP'], ['tsne', 't-SNE']], model.get('projection'), (projection) => ctx.update({ projection }));
+  const dimsControl = toolbar.select('dims', [['2', '2D'], ['3', '3D']], String(model.get('dims')), (dims) => ctx.update({ dims: Number(dims) }));
+  const normalizeControl = toolbar.checkbox('normalize', 'Translate keys to the query centroid and equalise Q/K norms (attention unchanged)', model.get('normalize'), (normalize) => ctx.update({ normalize }));
+  const colorControl = toolbar.select('colour', colorModes(null), model.get('color_by'), (color_by) => ctx.update({ color_by }));
+  const orderControl = toolbar.select('order', [['index', 'layer x head'], ['entropy', 'entropy ↑'], ['distance', 'Q-K distance ↑']], model.get('matrix_order'), (matrix_order) => ctx.update({ matrix_order }));
+  const searchControl = toolbar.search('search token', model.get('search'), (search) => ctx.update({ search }));
+  const resetControl = toolbar.button('reset', 'Reset the camera (r)', () => headView.resetCamera());
+  toolbar.setTitle(model.get('model_name') || 'attentionviz');
 
-  listen('change:_tokens', refreshAll);
-  listen('change:_qk_meta', refreshLayout);
-  listen('change:normalize', () => {
-    toolbar.setNormalize(model.get('normalize'));
-    refreshLayout();
+  const showView = (): void => {
+    const matrix = model.get('view') === 'matrix';
+    viewControl.set(model.get('view'));
+    root.dataset.view = model.get('view');
+    matrixView.element.style.display = matrix ? '' : 'none';
+    headView.element.style.display = matrix ? 'none' : '';
+    for (const control of [layerControl, headControl, dimsControl, resetControl]) control.show(!matrix);
+    orderControl.show(matrix);
+    if (matrix) matrixView.start();
+    else {
+      matrixView.stop();
+      headView.updateStatus();
+    }
+  };
+  const loadTokens = guard('read the token table', () => {
+    const buffer = model.get('_tokens');
+    ctx.tokens = buffer ? decodeTokenTable(buffer) : null;
+    colorControl.setOptions(colorModes(ctx.tokens), model.get('color_by'));
   });
-  listen('change:_selected_rows', applySelection);
-  listen('change:color_by', () => {
-    toolbar.setColorBy(model.get('color_by'));
-    recolor();
+  const applyTheme = (): void => {
+    ctx.theme = resolveTheme(model.get('theme'));
+    root.classList.toggle('av-dark', ctx.theme.name === 'dark');
+    headView.applyTheme();
+    matrixView.redraw();
+  };
+
+  listen(['_tokens'], () => {
+    loadTokens();
+    headView.refresh();
+    if (model.get('view') === 'matrix') matrixView.start();
   });
-  listen('change:theme', applyTheme);
-  listen('change:error', () => showMessage(model.get('error') ?? ''));
-  listen('change:head', () => {
+  listen(['_qk_meta'], guard('show this head', () => headView.refresh()));
+  listen(['head'], () => {
     const [layer, head] = model.get('head');
-    toolbar.setHead(layer, head);
+    layerControl.set(String(layer));
+    headControl.set(String(head));
   });
+  listen(['normalize', 'projection', 'dims'], () => {
+    normalizeControl.set(model.get('normalize'));
+    projectionControl.set(model.get('projection'));
+    dimsControl.set(String(model.get('dims')));
+    headView.refresh();
+    if (model.get('view') === 'matrix') matrixView.start();
+  });
+  listen(['view'], showView);
+  listen(['color_by'], () => {
+    colorControl.set(model.get('color_by'));
+    headView.recolor();
+    matrixView.redraw();
+  });
+  listen(['_selected_rows', 'top_k', 'scale', 'mask'], () => headView.applyEmphasis());
+  listen(['search'], () => {
+    searchControl.set(model.get('search'));
+    headView.applyEmphasis();
+  });
+  listen(['matrix_order'], () => {
+    orderControl.set(model.get('matrix_order'));
+    matrixView.recaption();
+    matrixView.arrange();
+  });
+  listen(['theme'], applyTheme);
+  listen(['error'], () => showMessage(model.get('error') ?? ''));
   cleanups.push(watchTheme(applyTheme));
 
-  // Pointer: hover tooltip, click to select a token, shift-drag to lasso.
-  let down: { x: number; y: number; lasso: boolean } | null = null;
-  const canvasPoint = (event: PointerEvent): [number, number] => {
-    const rect = plot.getBoundingClientRect();
-    return [event.clientX - rect.left, event.clientY - rect.top];
+  // Keyboard: arrows step heads/layers, m toggles the matrix, r resets, Esc clears.
+  const onKey = (event: KeyboardEvent): void => {
+    const [layer, head] = model.get('head');
+    const nLayers = model.get('n_layers');
+    const nHeads = model.get('n_heads');
+    const step: Record<string, [number, number]> = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+    if (event.key in step && model.get('view') === 'head') {
+      const [dl, dh] = step[event.key];
+      ctx.update({ head: [(layer + dl + nLayers) % nLayers, (head + dh + nHeads) % nHeads] });
+    } else if (event.key === 'm') ctx.update({ view: model.get('view') === 'matrix' ? 'head' : 'matrix' });
+    else if (event.key === 'r') headView.resetCamera();
+    else if (event.key === 'Escape') ctx.setSelection([]);
+    else if (event.key === '/') searchControl.focus();
+    else return;
+    event.preventDefault();
   };
-  const pick = (px: number, py: number): number => {
-    if (!layout || !scene) return -1;
-    const [x, y] = scene.canvasToWorld(px, py);
-    return layout.index.nearest(x, y, PICK_RADIUS * scene.worldPerPixel());
-  };
-  const onPointerDown = (event: PointerEvent): void => {
-    const [x, y] = canvasPoint(event);
-    down = { x, y, lasso: event.shiftKey && event.button === 0 };
-    if (down.lasso) {
-      scene?.setControlsEnabled(false);
-      lasso.start(x, y);
-      plot.setPointerCapture?.(event.pointerId);
-    }
-  };
-  const onPointerMove = (event: PointerEvent): void => {
-    const [x, y] = canvasPoint(event);
-    if (down?.lasso) {
-      lasso.extend(x, y);
-      return;
-    }
-    const point = down ? -1 : pick(x, y);
-    if (point < 0 || !tokens || !layout) {
-      tooltip.hide();
-      root.dataset.hover = '';
-      return;
-    }
-    const n = layout.nTokens;
-    const row = point % n;
-    const context = tokens.rowsBySeq.get(tokens.seq[row]) ?? [row];
-    tooltip.show(
-      {
-        kind: point < n ? 'query' : 'key',
-        token: tokens.text[row],
-        context: context.map((r) => tokens!.text[r]),
-        contextIndex: context.indexOf(row),
-        detail: `sequence ${tokens.seq[row]} · position ${tokens.pos[row]} · row ${row}`,
-      },
-      x,
-      y,
-      plot.getBoundingClientRect(),
-    );
-    root.dataset.hover = String(row);
-  };
-  const onPointerUp = (event: PointerEvent): void => {
-    const [x, y] = canvasPoint(event);
-    const start = down;
-    down = null;
-    if (!start || !layout || !scene) return;
-    if (start.lasso) {
-      scene.setControlsEnabled(true);
-      const polygon = lasso.finish();
-      const world: number[] = [];
-      for (let i = 0; i < polygon.length; i += 2) world.push(...scene.canvasToWorld(polygon[i], polygon[i + 1]));
-      const inside = pointsInPolygon(layout.xy, world);
-      const n = layout.nTokens;
-      setSelection(Array.from(inside, (point) => point % n));
-      return;
-    }
-    if (Math.hypot(x - start.x, y - start.y) > CLICK_SLOP) return;
-    const point = pick(x, y);
-    setSelection(point < 0 ? [] : [point % layout.nTokens]);
-  };
-  const onPointerLeave = (): void => tooltip.hide();
-  plot.addEventListener('pointerdown', onPointerDown, { capture: true });
-  plot.addEventListener('pointermove', onPointerMove);
-  plot.addEventListener('pointerup', onPointerUp);
-  plot.addEventListener('pointerleave', onPointerLeave);
-  cleanups.push(() => {
-    plot.removeEventListener('pointerdown', onPointerDown, { capture: true });
-    plot.removeEventListener('pointermove', onPointerMove);
-    plot.removeEventListener('pointerup', onPointerUp);
-    plot.removeEventListener('pointerleave', onPointerLeave);
-  });
+  root.addEventListener('keydown', onKey);
+  cleanups.push(() => root.removeEventListener('keydown', onKey));
 
-  const resizeObserver = new ResizeObserver(() => scene?.resize(plot.clientWidth, plot.clientHeight));
-  resizeObserver.observe(plot);
-  cleanups.push(() => resizeObserver.disconnect());
-  scene?.resize(plot.clientWidth || 640, plot.clientHeight || 480);
-
-  const handle: ViewHandle = {
-    pointCount: () => (layout ? 2 * layout.nTokens : 0),
-    canvasPosition: (point) => {
-      if (!layout || !scene) throw new Error('no layout yet');
-      return scene.worldToCanvas(layout.xy[2 * point], layout.xy[2 * point + 1]);
-    },
-    tokenRow: (point) => (layout ? point % layout.nTokens : -1),
-    snapshot: () => {
-      if (!scene) throw new Error('WebGL is unavailable');
-      scene.renderNow();
-      return scene.canvas;
-    },
-  };
+  const handle: ViewHandle = headView.handle();
   Object.assign(root, { attentionviz: handle });
 
+  loadTokens();
   applyTheme();
-  refreshAll();
-  if (layout) root.dataset.ready = 'true';
-  listen('change:_qk_meta', () => {
-    if (layout) root.dataset.ready = 'true';
-  });
+  guard('show this head', () => headView.refresh())();
+  showView();
+  if (model.get('error')) showMessage(model.get('error'));
 
   return () => {
     for (const cleanup of cleanups.splice(0)) cleanup();
-    scene?.dispose();
-    scene = null;
+    matrixView.dispose();
+    headView.dispose();
+    pool?.dispose();
+    qk.dispose();
     root.remove();
   };
 }

@@ -77,6 +77,15 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> pathlib.Path:
     return target
 
 
+def _public_traits(viz: AttentionViz) -> dict[str, Any]:
+    """The widget's view state (binary traits travel base64-encoded beside it)."""
+    return {name: _jsonable(getattr(viz, name)) for name in viz.VIEW_STATE}
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
 def to_html(
     viz: AttentionViz,
     path: str | os.PathLike[str],
@@ -112,15 +121,7 @@ def to_html(
             _b64(np.ascontiguousarray(keys, dtype="<f2").tobytes()),
         ]
     state = {
-        "traits": {
-            "head": list(viz.head),
-            "n_layers": viz.n_layers,
-            "n_heads": viz.n_heads,
-            "normalize": viz.normalize,
-            "color_by": viz.color_by,
-            "theme": viz.theme,
-            "model_name": viz.model_name,
-        },
+        "traits": _public_traits(viz),
         "tokens": _b64(viz._tokens),
         "dtype": "float16",
         "n_tokens": len(capture.tokens),

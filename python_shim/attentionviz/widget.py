@@ -7,6 +7,7 @@ token table crosses once as an Arrow IPC stream. The browser computes the layout
 
 from __future__ import annotations
 
+import hashlib
 import pathlib
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -48,6 +49,17 @@ def tokens_to_arrow(tokens: pd.DataFrame) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+def _capture_id(capture: Capture) -> str:
+    """Identifies a capture's contents, so cached layouts are never reused for another."""
+    tokens = capture.tokens
+    digest = hashlib.sha1(usedforsecurity=False)
+    digest.update(str(capture.model_name).encode())
+    digest.update(pd.util.hash_pandas_object(tokens[["text", "seq"]], index=False).to_numpy())
+    queries, _ = capture.qk(0, 0)
+    digest.update(np.ascontiguousarray(queries[:64]).tobytes())
+    return digest.hexdigest()[:16]
+
+
 def rows_to_bytes(rows: Iterable[int]) -> bytes:
     return np.asarray(list(rows), dtype="<u4").tobytes()
 
@@ -63,6 +75,27 @@ class AttentionViz(anywidget.AnyWidget):
 
     _esm = _STATIC / "widget.js"
 
+    #: Traits that make up the view state (exported with the view, restored with it).
+    VIEW_STATE = (
+        "head",
+        "n_layers",
+        "n_heads",
+        "view",
+        "projection",
+        "dims",
+        "normalize",
+        "color_by",
+        "search",
+        "top_k",
+        "matrix_order",
+        "camera",
+        "theme",
+        "model_name",
+        "scale",
+        "mask",
+        "_capture_id",
+    )
+
     head = t.Tuple(t.Int(), t.Int(), default_value=(0, 0), help="(layer, head) shown").tag(
         sync=True
     )
@@ -71,7 +104,20 @@ class AttentionViz(anywidget.AnyWidget):
     normalize = t.Bool(True, help="key translation + Q/K scaling (attention unchanged)").tag(
         sync=True
     )
-    color_by = t.Enum(["qk", "pos_norm", "seq"], "qk", help="point colouring").tag(sync=True)
+    view = t.Enum(["matrix", "head"], "matrix", help="every layer x head, or one head").tag(
+        sync=True
+    )
+    projection = t.Enum(["pca", "umap", "tsne"], "umap", help="layout method").tag(sync=True)
+    dims = t.Enum([2, 3], 2, help="2D (pan/zoom) or 3D (orbit)").tag(sync=True)
+    color_by = t.Unicode(
+        "qk", help="'qk', 'pos_norm', 'seq', 'category' or any token-table column"
+    ).tag(sync=True)
+    search = t.Unicode("", help="highlight tokens whose text matches").tag(sync=True)
+    top_k = t.Int(5, help="attention lines drawn from a clicked query").tag(sync=True)
+    matrix_order = t.Enum(
+        ["index", "entropy", "distance"], "index", help="order of the matrix view cells"
+    ).tag(sync=True)
+    camera = t.Dict(help="the single-head camera, as the view last left it").tag(sync=True)
     theme = t.Enum(["auto", "light", "dark"], "auto", help="auto follows JupyterLab").tag(sync=True)
     model_name = t.Unicode("").tag(sync=True)
     error = t.Unicode("", help="a problem the view shows to the user").tag(sync=True)
@@ -81,16 +127,29 @@ class AttentionViz(anywidget.AnyWidget):
     _keys = t.Bytes(b"").tag(sync=True, **_binary)
     _qk_meta = t.Dict().tag(sync=True)
     _selected_rows = t.Bytes(b"").tag(sync=True, **_binary)
+    _capture_id = t.Unicode("").tag(sync=True)
+    scale = t.Float(1.0, help="attention scale of the capture (q.k * scale)").tag(sync=True)
+    mask = t.Unicode("bidirectional", help="'causal' or 'bidirectional'").tag(sync=True)
 
     def __init__(
         self,
         capture: Capture,
         *,
-        head: tuple[int, int] = (0, 0),
+        head: tuple[int, int] | None = None,
         dtype: str = "float16",
         **kwargs: Any,
     ) -> None:
-        settable = {"normalize", "color_by", "theme"}
+        settable = {
+            "normalize",
+            "color_by",
+            "theme",
+            "view",
+            "projection",
+            "dims",
+            "search",
+            "top_k",
+            "matrix_order",
+        }
         unknown = sorted(set(kwargs) - settable)
         if unknown:
             raise TypeError(
@@ -106,16 +165,23 @@ class AttentionViz(anywidget.AnyWidget):
             raise ValueError(f"dtype must be 'float16' or 'float32', got {dtype!r}")
         self._capture = capture
         self._wire_dtype = dtype
+        # Naming a head means "show me that head"; otherwise start on the matrix view.
+        if head is not None:
+            kwargs.setdefault("view", "head")
         super().__init__(
             n_layers=capture.n_layers,
             n_heads=capture.n_heads,
             model_name=str(capture.model_name),
+            scale=float(capture.scale),
+            _capture_id=_capture_id(capture),
+            mask=str(capture.mask),
             _tokens=tokens_to_arrow(capture.tokens),
             **kwargs,
         )
-        self.head = tuple(head)  # validated against the capture, then sent
+        self.head = tuple(head) if head is not None else (0, 0)  # validated, then sent
         if not self._qk_meta:
             self._send_head()
+        self.on_msg(self._on_request)
 
     # --- Python -> view -------------------------------------------------------------
 
@@ -134,21 +200,39 @@ class AttentionViz(anywidget.AnyWidget):
     def _on_head(self, _change: dict) -> None:
         self._send_head()
 
+    def _head_payload(self, layer: int, head: int) -> tuple[dict[str, Any], bytes, bytes]:
+        """Meta, Q bytes and K bytes of one head as they cross the wire (little-endian)."""
+        queries, keys = self._capture.qk(layer, head)
+        wire = np.dtype(self._wire_dtype).newbyteorder("<")
+        meta = {
+            "layer": layer,
+            "head": head,
+            "n_tokens": int(queries.shape[0]),
+            "d_head": int(queries.shape[1]),
+            "dtype": self._wire_dtype,
+        }
+        return meta, queries.astype(wire).tobytes(), keys.astype(wire).tobytes()
+
     def _send_head(self) -> None:
         layer, head = self.head
-        queries, keys = self._capture.qk(layer, head)
-        queries = np.ascontiguousarray(queries, dtype=self._wire_dtype)
-        keys = np.ascontiguousarray(keys, dtype=self._wire_dtype)
+        meta, queries, keys = self._head_payload(layer, head)
         with self.hold_sync():
-            self._queries = queries.astype(queries.dtype.newbyteorder("<")).tobytes()
-            self._keys = keys.astype(keys.dtype.newbyteorder("<")).tobytes()
-            self._qk_meta = {
-                "layer": layer,
-                "head": head,
-                "n_tokens": int(queries.shape[0]),
-                "d_head": int(queries.shape[1]),
-                "dtype": self._wire_dtype,
-            }
+            self._queries = queries
+            self._keys = keys
+            self._qk_meta = meta
+
+    def _on_request(self, _widget: Any, content: dict[str, Any], _buffers: list[Any]) -> None:
+        """Answer the view's request for another head's Q/K (matrix view thumbnails)."""
+        if not isinstance(content, dict) or content.get("type") != "qk":
+            return
+        request = content.get("request")
+        try:
+            layer, head = self._check_head({"value": (content["layer"], content["head"])})
+            meta, queries, keys = self._head_payload(layer, head)
+        except Exception as error:  # the view shows it; the kernel keeps running
+            self.send({"type": "qk-error", "request": request, "message": str(error)})
+            return
+        self.send({"type": "qk", "request": request, **meta}, buffers=[queries, keys])
 
     # --- selection ------------------------------------------------------------------
 

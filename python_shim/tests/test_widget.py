@@ -180,3 +180,42 @@ def test_html_export_is_self_contained_and_escapes_token_text(
     assert page.count("<script") == 3
     with pytest.raises(ValueError, match=r"supported: \.html"):
         viz.save(tmp_path / "view.pdf")
+
+
+def request_head(viz: av.AttentionViz, content: dict) -> list[tuple[dict, list]]:
+    """Send a custom message as the view does and return what the kernel answered."""
+    sent: list[tuple[dict, list]] = []
+    viz.send = lambda content, buffers=None: sent.append((content, buffers or []))  # type: ignore[method-assign]
+    viz._handle_msg({"content": {"data": {"method": "custom", "content": content}}, "buffers": []})
+    return sent
+
+
+def test_view_can_request_any_heads_qk(small_capture: av.Capture) -> None:
+    viz = av.AttentionViz(small_capture, head=(0, 0))
+    sent = request_head(viz, {"type": "qk", "request": 7, "layer": 2, "head": 1})
+    assert len(sent) == 1
+    content, buffers = sent[0]
+    assert content == {
+        "type": "qk",
+        "request": 7,
+        "layer": 2,
+        "head": 1,
+        "n_tokens": 9,
+        "d_head": 8,
+        "dtype": "float16",
+    }
+    queries, keys = small_capture.qk(2, 1)
+    np.testing.assert_array_equal(
+        np.frombuffer(buffers[0], "<f2"), queries.astype(np.float16).ravel()
+    )
+    np.testing.assert_array_equal(np.frombuffer(buffers[1], "<f2"), keys.astype(np.float16).ravel())
+    assert viz.head == (0, 0)  # answering a request does not change the shown head
+
+
+def test_bad_head_request_is_answered_with_an_error(small_capture: av.Capture) -> None:
+    viz = av.AttentionViz(small_capture)
+    sent = request_head(viz, {"type": "qk", "request": 3, "layer": 9, "head": 0})
+    assert sent[0][0]["type"] == "qk-error"
+    assert sent[0][0]["request"] == 3
+    assert "out of range" in sent[0][0]["message"]
+    assert request_head(viz, {"type": "something-else"}) == []

@@ -17,7 +17,14 @@ export class MemoryModel<T extends Record<string, any>> implements AnyModel<T> {
     get_model: () => Promise.reject(new Error('no widget manager in a standalone view')),
   };
 
-  constructor(initial: T) {
+  /**
+   * `onSend` stands in for the kernel: it receives what the view sends and may answer
+   * through `deliver`.
+   */
+  constructor(
+    initial: T,
+    private readonly onSend?: (content: unknown, buffers: DataView[]) => void,
+  ) {
     this.state = { ...initial };
   }
 
@@ -50,8 +57,17 @@ export class MemoryModel<T extends Record<string, any>> implements AnyModel<T> {
     /* Nothing to sync to: the state lives here. */
   }
 
-  send(): void {
-    /* No kernel to send custom messages to. */
+  send(content: unknown, _callbacks?: unknown, buffers?: ArrayBuffer[] | ArrayBufferView[]): void {
+    const views = (buffers ?? []).map((b) =>
+      b instanceof ArrayBuffer ? new DataView(b) : new DataView(b.buffer, b.byteOffset, b.byteLength),
+    );
+    // Asynchronous, like a kernel round trip, so callers never re-enter themselves.
+    if (this.onSend) queueMicrotask(() => this.onSend?.(content, views));
+  }
+
+  /** A custom message from the host side ("msg:custom"), as a kernel would send it. */
+  deliver(content: unknown, buffers: DataView[] = []): void {
+    for (const callback of [...(this.listeners.get('msg:custom') ?? [])]) callback(content, buffers);
   }
 
   /** Number of registered listeners, so tests can check that views clean up. */

@@ -23,8 +23,24 @@ export interface ViewTraits {
   n_heads: number;
   /** Key translation + Q/K scaling of the paper (sec. 4). */
   normalize: boolean;
-  /** Point colouring: "qk" (query vs key), "pos_norm", "seq". */
+  /** Point colouring: "qk", "pos_norm", "seq", "category" or any token-table column. */
   color_by: string;
+  /** Which view fills the widget. */
+  view: 'matrix' | 'head';
+  projection: 'pca' | 'umap' | 'tsne';
+  dims: 2 | 3;
+  /** Tokens whose text matches are highlighted. */
+  search: string;
+  /** Attention lines drawn from a clicked query. */
+  top_k: number;
+  matrix_order: 'index' | 'entropy' | 'distance';
+  /** Camera of the single-head view: {x, y, z, zoom, tx, ty, tz}. */
+  camera: Record<string, number>;
+  /** Attention scale of the capture: logits = q.k * scale. */
+  scale: number;
+  mask: 'causal' | 'bidirectional';
+  /** Identifies the capture's contents (layout cache key). */
+  _capture_id: string;
   /** "auto" follows JupyterLab's theme. */
   theme: 'auto' | 'light' | 'dark';
   /** Human-readable model name, for the title. */
@@ -43,3 +59,24 @@ export interface ViewTraits {
 }
 
 export type ViewModel = AnyModel<ViewTraits>;
+
+/** Defaults of the view-state traits (as in Python), for hosts that build a model by hand. */
+export const DEFAULT_TRAITS: Omit<ViewTraits, '_tokens' | '_queries' | '_keys' | '_qk_meta' | 'n_layers' | 'n_heads'> = {
+  head: [0, 0],
+  normalize: true,
+  color_by: 'qk',
+  view: 'head',
+  projection: 'pca',
+  dims: 2,
+  search: '',
+  top_k: 5,
+  matrix_order: 'index',
+  camera: {},
+  scale: 1,
+  mask: 'bidirectional',
+  theme: 'auto',
+  model_name: '',
+  _capture_id: '',
+  _selected_rows: null,
+  error: '',
+};

@@ -45,15 +45,20 @@ export class ScatterScene {
   readonly canvas: HTMLCanvasElement;
   private readonly renderer: THREE.WebGLRenderer;
   private readonly scene = new THREE.Scene();
-  private readonly camera = new THREE.OrthographicCamera(-1, 1, 1, -1, -100, 100);
+  private readonly flatCamera = new THREE.OrthographicCamera(-1, 1, 1, -1, -1000, 1000);
+  private readonly orbitCamera = new THREE.PerspectiveCamera(45, 1, 0.001, 10000);
+  private camera: THREE.OrthographicCamera | THREE.PerspectiveCamera = this.flatCamera;
+  private dims: 2 | 3 = 2;
+  /** Positions as given ([n, dims]), for projecting to the canvas. */
+  private positions = new Float32Array(0);
   private readonly controls: OrbitControls;
   private readonly geometry = new THREE.BufferGeometry();
   private readonly material: THREE.ShaderMaterial;
   private readonly points: THREE.Points;
   private width = 1;
   private height = 1;
-  /** Half-extent of the data in world units, used to fit the camera. */
-  private extent = { cx: 0, cy: 0, half: 1 };
+  /** Centre and half-extent of the data in world units, used to fit the camera. */
+  private extent = { cx: 0, cy: 0, cz: 0, half: 1 };
   private frameRequest = 0;
   private readonly changeListeners = new Set<() => void>();
 
@@ -78,28 +83,84 @@ export class ScatterScene {
     this.points = new THREE.Points(this.geometry, this.material);
     this.points.frustumCulled = false;
     this.scene.add(this.points);
-    this.camera.position.set(0, 0, 10);
+    this.flatCamera.position.set(0, 0, 10);
     this.controls = new OrbitControls(this.camera, this.canvas);
-    this.controls.enableRotate = false;
-    this.controls.screenSpacePanning = true;
-    this.controls.zoomToCursor = true;
-    this.controls.mouseButtons = { LEFT: THREE.MOUSE.PAN, MIDDLE: THREE.MOUSE.DOLLY, RIGHT: THREE.MOUSE.PAN };
-    this.controls.touches = { ONE: THREE.TOUCH.PAN, TWO: THREE.TOUCH.DOLLY_PAN };
+    this.configureControls();
     this.controls.addEventListener('change', this.onControlsChange);
   }
 
-  /** Replace the points: `xy` interleaved 2D positions, `rgb` three floats in [0, 1] per point. */
-  setPoints(xy: Float32Array, rgb: Float32Array, fit = true): void {
-    const count = xy.length >> 1;
-    const positions = new Float32Array(count * 3);
+  /**
+   * Replace the points: `positions` [n, dims] row-major, `rgb` three floats in [0, 1]
+   * per point. `fit` re-centres the camera on them.
+   */
+  setPoints(positions: Float32Array, dims: 2 | 3, rgb: Float32Array, fit = true): void {
+    const count = positions.length / dims;
+    const xyz = new Float32Array(count * 3);
     for (let i = 0; i < count; i++) {
-      positions[3 * i] = xy[2 * i];
-      positions[3 * i + 1] = xy[2 * i + 1];
+      xyz[3 * i] = positions[dims * i];
+      xyz[3 * i + 1] = positions[dims * i + 1];
+      xyz[3 * i + 2] = dims === 3 ? positions[dims * i + 2] : 0;
     }
-    this.geometry.setAttribute('position', new THREE.BufferAttribute(positions, 3));
+    const dimsChanged = dims !== this.dims;
+    this.dims = dims;
+    this.positions = xyz;
+    this.geometry.setAttribute('position', new THREE.BufferAttribute(xyz, 3));
     this.geometry.setAttribute('pointColor', new THREE.BufferAttribute(rgb, 3));
     this.geometry.setAttribute('emphasis', new THREE.BufferAttribute(new Float32Array(count).fill(1), 1));
-    if (fit) this.fitToData(xy);
+    if (dimsChanged) {
+      this.camera = dims === 3 ? this.orbitCamera : this.flatCamera;
+      this.controls.object = this.camera;
+      this.configureControls();
+    }
+    if (fit || dimsChanged) this.fitToData(xyz);
+    this.requestRender();
+  }
+
+  getDims(): 2 | 3 {
+    return this.dims;
+  }
+
+  /** Canvas CSS-pixel positions of every point ([n, 2]); NaN for points behind the camera. */
+  projectAll(): Float32Array {
+    const count = this.positions.length / 3;
+    const out = new Float32Array(count * 2);
+    this.camera.updateMatrixWorld();
+    const m = new THREE.Matrix4().multiplyMatrices(this.camera.projectionMatrix, this.camera.matrixWorldInverse).elements;
+    for (let i = 0; i < count; i++) {
+      const x = this.positions[3 * i], y = this.positions[3 * i + 1], z = this.positions[3 * i + 2];
+      const w = m[3] * x + m[7] * y + m[11] * z + m[15];
+      if (w <= 0) {
+        out[2 * i] = out[2 * i + 1] = NaN;
+        continue;
+      }
+      const nx = (m[0] * x + m[4] * y + m[8] * z + m[12]) / w;
+      const ny = (m[1] * x + m[5] * y + m[9] * z + m[13]) / w;
+      out[2 * i] = ((nx + 1) / 2) * this.width;
+      out[2 * i + 1] = ((1 - ny) / 2) * this.height;
+    }
+    return out;
+  }
+
+  /** Canvas position of point i. */
+  pointToCanvas(i: number): [number, number] {
+    const v = new THREE.Vector3(this.positions[3 * i], this.positions[3 * i + 1], this.positions[3 * i + 2]).project(this.camera);
+    return [((v.x + 1) / 2) * this.width, ((1 - v.y) / 2) * this.height];
+  }
+
+  /** Camera state to save and restore (as plain numbers). */
+  getCamera(): Record<string, number> {
+    const p = this.camera.position;
+    const t = this.controls.target;
+    return { dims: this.dims, x: p.x, y: p.y, z: p.z, zoom: this.camera.zoom, tx: t.x, ty: t.y, tz: t.z };
+  }
+
+  setCamera(state: Record<string, number>): void {
+    if (!state || state.dims !== this.dims || ![state.x, state.y, state.z, state.zoom].every(Number.isFinite)) return;
+    this.camera.position.set(state.x, state.y, state.z);
+    this.camera.zoom = state.zoom;
+    this.controls.target.set(state.tx, state.ty, state.tz);
+    this.updateFrustum();
+    this.controls.update();
     this.requestRender();
   }
 
@@ -139,29 +200,25 @@ export class ScatterScene {
 
   /** Back to the whole layout. */
   resetCamera(): void {
+    const { cx, cy, cz, half } = this.extent;
     this.camera.zoom = 1;
-    this.camera.position.set(this.extent.cx, this.extent.cy, 10);
-    this.controls.target.set(this.extent.cx, this.extent.cy, 0);
+    if (this.dims === 3) this.camera.position.set(cx + half * 1.6, cy + half * 1.1, cz + half * 2.2);
+    else this.camera.position.set(cx, cy, 10);
+    this.controls.target.set(cx, cy, cz);
     this.updateFrustum();
     this.controls.update();
     this.requestRender();
   }
 
-  /** World coordinates under a point given relative to the canvas' top-left, in CSS pixels. */
+  /** World coordinates (2D view) under a point given relative to the canvas' top-left, in CSS pixels. */
   canvasToWorld(px: number, py: number): [number, number] {
     const v = new THREE.Vector3((px / this.width) * 2 - 1, 1 - (py / this.height) * 2, 0).unproject(this.camera);
     return [v.x, v.y];
   }
 
-  /** CSS-pixel position on the canvas of a world point. */
-  worldToCanvas(x: number, y: number): [number, number] {
-    const v = new THREE.Vector3(x, y, 0).project(this.camera);
-    return [((v.x + 1) / 2) * this.width, ((1 - v.y) / 2) * this.height];
-  }
-
-  /** World units per CSS pixel at the current zoom. */
+  /** World units per CSS pixel at the current zoom (2D view). */
   worldPerPixel(): number {
-    return (this.camera.right - this.camera.left) / this.camera.zoom / this.width;
+    return (this.flatCamera.right - this.flatCamera.left) / this.flatCamera.zoom / this.width;
   }
 
   /** Called after every camera move. */
@@ -200,30 +257,46 @@ export class ScatterScene {
     for (const listener of this.changeListeners) listener();
   };
 
-  private fitToData(xy: Float32Array): void {
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-    for (let i = 0; i < xy.length; i += 2) {
-      minX = Math.min(minX, xy[i]);
-      maxX = Math.max(maxX, xy[i]);
-      minY = Math.min(minY, xy[i + 1]);
-      maxY = Math.max(maxY, xy[i + 1]);
+  private configureControls(): void {
+    const orbit = this.dims === 3;
+    this.controls.enableRotate = orbit;
+    this.controls.screenSpacePanning = true;
+    this.controls.zoomToCursor = !orbit;
+    this.controls.mouseButtons = orbit
+      ? { LEFT: THREE.MOUSE.ROTATE, MIDDLE: THREE.MOUSE.DOLLY, RIGHT: THREE.MOUSE.PAN }
+      : { LEFT: THREE.MOUSE.PAN, MIDDLE: THREE.MOUSE.DOLLY, RIGHT: THREE.MOUSE.PAN };
+    this.controls.touches = orbit
+      ? { ONE: THREE.TOUCH.ROTATE, TWO: THREE.TOUCH.DOLLY_PAN }
+      : { ONE: THREE.TOUCH.PAN, TWO: THREE.TOUCH.DOLLY_PAN };
+  }
+
+  private fitToData(xyz: Float32Array): void {
+    const min = [Infinity, Infinity, Infinity];
+    const max = [-Infinity, -Infinity, -Infinity];
+    for (let i = 0; i < xyz.length; i += 3) {
+      for (let a = 0; a < 3; a++) {
+        min[a] = Math.min(min[a], xyz[i + a]);
+        max[a] = Math.max(max[a], xyz[i + a]);
+      }
     }
-    if (!Number.isFinite(minX)) [minX, minY, maxX, maxY] = [-1, -1, 1, 1];
-    const half = Math.max(maxX - minX, maxY - minY, 1e-6) * 0.55;
-    this.extent = { cx: (minX + maxX) / 2, cy: (minY + maxY) / 2, half };
+    if (!Number.isFinite(min[0])) [min[0], min[1], min[2], max[0], max[1], max[2]] = [-1, -1, 0, 1, 1, 0];
+    const half = Math.max(max[0] - min[0], max[1] - min[1], max[2] - min[2], 1e-6) * 0.55;
+    this.extent = { cx: (min[0] + max[0]) / 2, cy: (min[1] + max[1]) / 2, cz: (min[2] + max[2]) / 2, half };
     this.resetCamera();
   }
 
   private updateFrustum(): void {
     const aspect = this.width / this.height;
+    this.orbitCamera.aspect = aspect;
+    this.orbitCamera.updateProjectionMatrix();
     const half = this.extent.half;
     // Fit the data's larger side into the smaller canvas side.
     const halfX = aspect >= 1 ? half * aspect : half;
     const halfY = aspect >= 1 ? half : half / aspect;
-    this.camera.left = -halfX;
-    this.camera.right = halfX;
-    this.camera.top = halfY;
-    this.camera.bottom = -halfY;
-    this.camera.updateProjectionMatrix();
+    this.flatCamera.left = -halfX;
+    this.flatCamera.right = halfX;
+    this.flatCamera.top = halfY;
+    this.flatCamera.bottom = -halfY;
+    this.flatCamera.updateProjectionMatrix();
   }
 }

@@ -52,7 +52,26 @@ export const css = /* css */ `
 .attentionviz button { cursor: pointer; }
 .attentionviz .av-spacer { flex: 1; }
 .attentionviz .av-status { color: var(--av-muted); white-space: nowrap; }
-.attentionviz .av-plot { position: relative; height: 480px; overflow: hidden; cursor: crosshair; }
+.attentionviz:focus { outline: none; }
+.attentionviz:focus-visible { outline: 2px solid #5b7cfa; }
+.attentionviz .av-controls { display: inline-flex; flex-wrap: wrap; align-items: center; gap: 8px; }
+.attentionviz .av-search { font: inherit; width: 110px; padding: 2px 6px; color: var(--av-fg); background: var(--av-bg); border: 1px solid var(--av-border); border-radius: 3px; }
+.attentionviz .av-body { position: relative; min-height: 200px; }
+.attentionviz .av-head { display: flex; align-items: stretch; }
+.attentionviz .av-plot { position: relative; flex: 1; min-width: 0; height: 520px; overflow: hidden; cursor: crosshair; }
+.attentionviz .av-overlay { position: absolute; left: 0; top: 0; pointer-events: none; }
+.attentionviz .av-sentence { width: 300px; max-height: 520px; overflow: auto; border-left: 1px solid var(--av-border); background: var(--av-panel); }
+.attentionviz .av-sentence-empty { padding: 16px; color: var(--av-muted); }
+.attentionviz .av-sentence-head { display: flex; justify-content: space-between; padding: 4px 10px; color: var(--av-muted); border-bottom: 1px solid var(--av-border); }
+.attentionviz .av-sentence-token { font-size: 12px; fill: var(--av-fg); cursor: pointer; font-family: var(--jp-code-font-family, monospace); }
+.attentionviz .av-sentence-focus { font-weight: 700; fill: var(--av-key); }
+.attentionviz .av-matrix { padding: 8px; overflow: auto; max-height: 640px; }
+.attentionviz .av-matrix-grid { display: grid; gap: 4px; }
+.attentionviz .av-cell { display: flex; flex-direction: column; align-items: center; padding: 2px; margin: 0; border: 1px solid var(--av-border); border-radius: 3px; background: var(--av-bg); color: var(--av-fg); cursor: pointer; }
+.attentionviz .av-cell:hover { border-color: #5b7cfa; }
+.attentionviz .av-cell canvas { display: block; }
+.attentionviz .av-cell-pending canvas { opacity: 0.35; }
+.attentionviz .av-cell-caption { font-size: 10px; color: var(--av-muted); white-space: nowrap; overflow: hidden; max-width: 100%; }
 .attentionviz .av-plot canvas { display: block; }
 .attentionviz .av-lasso { position: absolute; inset: 0; width: 100%; height: 100%; pointer-events: none; }
 .attentionviz .av-lasso polyline { fill: rgba(100, 140, 255, 0.12); stroke: #5b7cfa; stroke-width: 1.5; stroke-dasharray: 4 3; }
@@ -79,4 +98,6 @@ export const css = /* css */ `
   text-align: center; color: var(--av-fg); background: var(--av-bg); white-space: pre-wrap;
 }
 .attentionviz .av-message.av-visible { display: flex; }
+.attentionviz .av-notice { display: none; position: absolute; top: 6px; left: 50%; transform: translateX(-50%); z-index: 3; padding: 4px 10px; border-radius: 3px; background: #fff3cd; color: #664d03; border: 1px solid #ffe69c; cursor: pointer; }
+.attentionviz .av-notice.av-visible { display: block; }
 `;

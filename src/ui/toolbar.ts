@@ -1,43 +1,23 @@
-/** The toolbar: title, layer/head pickers, normalization and colour controls, status. */
+/**
+ * The toolbar: a row of labelled controls. It knows nothing about traits: each
+ * control reports changes through its callback and is updated through `set`.
+ */
 import { h, select } from './dom';
 
-export interface ToolbarHandlers {
-  onHead(layer: number, head: number): void;
-  onNormalize(normalize: boolean): void;
-  onColorBy(colorBy: string): void;
-  onReset(): void;
+export interface Control<T> {
+  element: HTMLElement;
+  set(value: T): void;
+  show(visible: boolean): void;
 }
 
-export const COLOR_MODES: Array<[string, string]> = [
-  ['qk', 'query / key'],
-  ['pos_norm', 'normalized position'],
-  ['seq', 'sequence'],
-];
-
 export class Toolbar {
-  readonly element = h('div', { className: 'av-toolbar' });
+  readonly element = h('div', { className: 'av-toolbar', attrs: { role: 'toolbar' } });
   private readonly title = h('span', { className: 'av-title' });
-  private layerSelect = select([], '0', 'layer');
-  private headSelect = select([], '0', 'head');
-  private readonly normalizeBox = h('input', { attrs: { type: 'checkbox', 'aria-label': 'normalize' } });
-  private readonly colorSelect = select(COLOR_MODES, 'qk', 'colour by');
+  private readonly controls = h('span', { className: 'av-controls' });
   private readonly status = h('span', { className: 'av-status', attrs: { 'aria-live': 'polite' } });
 
-  constructor(private readonly handlers: ToolbarHandlers) {
-    const reset = h('button', { title: 'Reset the camera (r)' }, 'Reset');
-    reset.addEventListener('click', () => handlers.onReset());
-    this.normalizeBox.addEventListener('change', () => handlers.onNormalize(this.normalizeBox.checked));
-    this.colorSelect.addEventListener('change', () => handlers.onColorBy(this.colorSelect.value));
-    this.element.append(
-      this.title,
-      h('label', {}, 'layer ', this.layerSelect),
-      h('label', {}, 'head ', this.headSelect),
-      h('label', { title: 'Translate keys to the query centroid and equalise Q/K norms (attention unchanged)' }, this.normalizeBox, 'normalize'),
-      h('label', {}, 'colour ', this.colorSelect),
-      reset,
-      h('span', { className: 'av-spacer' }),
-      this.status,
-    );
+  constructor() {
+    this.element.append(this.title, this.controls, h('span', { className: 'av-spacer' }), this.status);
   }
 
   setTitle(text: string): void {
@@ -45,33 +25,66 @@ export class Toolbar {
     this.title.title = text;
   }
 
-  setHeadChoices(nLayers: number, nHeads: number, layer: number, head: number): void {
-    const range = (n: number): Array<[string, string]> => Array.from({ length: n }, (_, i) => [String(i), String(i)]);
-    const layerSelect = select(range(nLayers), String(layer), 'layer');
-    const headSelect = select(range(nHeads), String(head), 'head');
-    const emit = (): void => this.handlers.onHead(Number(layerSelect.value), Number(headSelect.value));
-    layerSelect.addEventListener('change', emit);
-    headSelect.addEventListener('change', emit);
-    this.layerSelect.replaceWith(layerSelect);
-    this.headSelect.replaceWith(headSelect);
-    this.layerSelect = layerSelect;
-    this.headSelect = headSelect;
-  }
-
-  setHead(layer: number, head: number): void {
-    this.layerSelect.value = String(layer);
-    this.headSelect.value = String(head);
-  }
-
-  setNormalize(normalize: boolean): void {
-    this.normalizeBox.checked = normalize;
-  }
-
-  setColorBy(colorBy: string): void {
-    this.colorSelect.value = colorBy;
-  }
-
   setStatus(text: string): void {
     this.status.textContent = text;
+  }
+
+  select(label: string, options: Array<[string, string]>, value: string, onChange: (value: string) => void): Control<string> & { setOptions(options: Array<[string, string]>, value: string): void } {
+    let element = select(options, value, label);
+    const wrapper = h('label', { attrs: { 'data-control': label } }, `${label} `, element);
+    const listen = (): void => element.addEventListener('change', () => onChange(element.value));
+    listen();
+    this.controls.append(wrapper);
+    return {
+      element: wrapper,
+      set: (next) => {
+        element.value = next;
+      },
+      show: (visible) => {
+        wrapper.style.display = visible ? '' : 'none';
+      },
+      setOptions: (next, nextValue) => {
+        const replacement = select(next, nextValue, label);
+        element.replaceWith(replacement);
+        element = replacement;
+        listen();
+      },
+    };
+  }
+
+  checkbox(label: string, title: string, value: boolean, onChange: (value: boolean) => void): Control<boolean> {
+    const box = h('input', { attrs: { type: 'checkbox', 'aria-label': label } });
+    box.checked = value;
+    box.addEventListener('change', () => onChange(box.checked));
+    const wrapper = h('label', { title, attrs: { 'data-control': label } }, box, label);
+    this.controls.append(wrapper);
+    return { element: wrapper, set: (next) => (box.checked = next), show: (visible) => (wrapper.style.display = visible ? '' : 'none') };
+  }
+
+  search(placeholder: string, value: string, onChange: (value: string) => void): Control<string> & { focus(): void } {
+    const input = h('input', { className: 'av-search', attrs: { type: 'search', placeholder, 'aria-label': 'search tokens' } });
+    input.value = value;
+    let timer = 0;
+    input.addEventListener('input', () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => onChange(input.value), 200);
+    });
+    input.addEventListener('keydown', (event) => event.stopPropagation()); // typing is not a shortcut
+    this.controls.append(input);
+    return {
+      element: input,
+      set: (next) => {
+        if (input.value !== next) input.value = next;
+      },
+      show: (visible) => (input.style.display = visible ? '' : 'none'),
+      focus: () => input.focus(),
+    };
+  }
+
+  button(label: string, title: string, onClick: () => void): Control<string> {
+    const button = h('button', { title, attrs: { type: 'button', 'data-control': label } }, label);
+    button.addEventListener('click', onClick);
+    this.controls.append(button);
+    return { element: button, set: (next) => (button.textContent = next), show: (visible) => (button.style.display = visible ? '' : 'none') };
   }
 }

@@ -1,0 +1,172 @@
+/**
+ * A pool of layout workers with a priority queue, cancellation and a result cache.
+ * Workers are created from the worker bundle's source text (a blob: URL), so they
+ * work wherever the widget's single ES module loads: notebook, standalone HTML, Lab.
+ */
+import type { LayoutParams } from './layout';
+import type { LayoutJob, WorkerReply } from './worker';
+
+export interface LayoutTask {
+  /** Cache key (see layoutKey). */
+  key: string;
+  queries: Float32Array;
+  keys: Float32Array;
+  nTokens: number;
+  dHead: number;
+  params: LayoutParams;
+  /** Lower runs first: the head on screen before the thumbnails. */
+  priority: number;
+  onProgress?: (fraction: number, stage: string) => void;
+}
+
+interface Queued {
+  task: LayoutTask;
+  id: number;
+  promise: Promise<Float32Array>;
+  /** Everyone waiting for this key hears its progress. */
+  listeners: Array<(fraction: number, stage: string) => void>;
+  resolve: (layout: Float32Array) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Queued | null;
+}
+
+export class CancelledError extends Error {
+  constructor(key: string) {
+    super(`layout ${key} was cancelled`);
+    this.name = 'CancelledError';
+  }
+}
+
+export class LayoutPool {
+  private readonly url: string;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Queued[] = [];
+  private readonly cache = new Map<string, Float32Array>();
+  private nextId = 1;
+  private disposed = false;
+
+  constructor(
+    workerSource: string,
+    private readonly size = Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)),
+    private readonly cacheLimit = 512,
+  ) {
+    this.url = URL.createObjectURL(new Blob([workerSource], { type: 'text/javascript' }));
+  }
+
+  cached(key: string): Float32Array | undefined {
+    return this.cache.get(key);
+  }
+
+  /** The layout for `task`, from the cache or a worker. */
+  run(task: LayoutTask): Promise<Float32Array> {
+    const hit = this.cache.get(task.key);
+    if (hit) return Promise.resolve(hit);
+    if (this.disposed) return Promise.reject(new Error('layout pool is closed'));
+    // The same layout asked for twice (matrix cell and head view) is computed once.
+    const same = [...this.queue, ...this.slots.map((slot) => slot.job)].find((job) => job?.task.key === task.key);
+    if (same) {
+      if (task.onProgress) same.listeners.push(task.onProgress);
+      same.task.priority = Math.min(same.task.priority, task.priority);
+      this.queue.sort((a, b) => a.task.priority - b.task.priority || a.id - b.id);
+      return same.promise;
+    }
+    let resolve!: (layout: Float32Array) => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<Float32Array>((ok, fail) => ((resolve = ok), (reject = fail)));
+    const listeners = task.onProgress ? [task.onProgress] : [];
+    this.queue.push({ task, id: this.nextId++, promise, listeners, resolve, reject });
+    this.queue.sort((a, b) => a.task.priority - b.task.priority || a.id - b.id);
+    this.pump();
+    return promise;
+  }
+
+  /** Drop queued and running tasks that match; running ones lose their worker. */
+  cancel(match: (key: string, priority: number) => boolean): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (!match(this.queue[i].task.key, this.queue[i].task.priority)) continue;
+      const [removed] = this.queue.splice(i, 1);
+      removed.reject(new CancelledError(removed.task.key));
+    }
+    for (const slot of this.slots) {
+      if (slot.job && match(slot.job.task.key, slot.job.task.priority)) {
+        const job = slot.job;
+        slot.worker.terminate(); // a synchronous layout cannot be interrupted any other way
+        slot.worker = this.spawn(slot);
+        slot.job = null;
+        job.reject(new CancelledError(job.task.key));
+      }
+    }
+    this.pump();
+  }
+
+  /** Number of tasks waiting or running. */
+  pending(): number {
+    return this.queue.length + this.slots.filter((slot) => slot.job).length;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.cancel(() => true);
+    for (const slot of this.slots) slot.worker.terminate();
+    this.slots.length = 0;
+    this.cache.clear();
+    URL.revokeObjectURL(this.url);
+  }
+
+  private spawn(slot: Slot): Worker {
+    const worker = new Worker(this.url);
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => this.onReply(slot, event.data);
+    worker.onerror = (event) => {
+      const job = slot.job;
+      slot.job = null;
+      job?.reject(new Error(`layout worker failed: ${event.message}`));
+      this.pump();
+    };
+    return worker;
+  }
+
+  private pump(): void {
+    if (this.disposed) return;
+    while (this.queue.length) {
+      let slot = this.slots.find((s) => !s.job);
+      if (!slot && this.slots.length < this.size) {
+        slot = { worker: null as unknown as Worker, job: null };
+        slot.worker = this.spawn(slot);
+        this.slots.push(slot);
+      }
+      if (!slot) return;
+      const next = this.queue.shift()!;
+      const hit = this.cache.get(next.task.key);
+      if (hit) {
+        next.resolve(hit);
+        continue;
+      }
+      slot.job = next;
+      const { queries, keys, nTokens, dHead, params } = next.task;
+      const job: LayoutJob = { id: next.id, queries, keys, nTokens, dHead, params };
+      slot.worker.postMessage(job);
+    }
+  }
+
+  private onReply(slot: Slot, reply: WorkerReply): void {
+    const job = slot.job;
+    if (!job || job.id !== reply.id) return;
+    if (reply.type === 'progress') {
+      for (const listener of job.listeners) listener(reply.fraction, reply.stage);
+      return;
+    }
+    slot.job = null;
+    if (reply.type === 'done') {
+      this.cache.set(job.task.key, reply.layout);
+      if (this.cache.size > this.cacheLimit) this.cache.delete(this.cache.keys().next().value!);
+      job.resolve(reply.layout);
+    } else {
+      job.reject(new Error(reply.message));
+    }
+    this.pump();
+  }
+}

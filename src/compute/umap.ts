@@ -1,0 +1,376 @@
+/**
+ * UMAP (McInnes, Healy & Melville 2018) on typed arrays, following umap-learn 0.5.
+ *
+ * 1. kNN graph: k = nNeighbors - 1 nearest other points (umap-learn counts the point
+ *    itself among its n_neighbors); exact for small n, NN-descent otherwise (knn.ts).
+ * 2. Fuzzy simplicial set: per point i, rho_i = distance to its nearest non-identical
+ *    neighbour and sigma_i solving sum_j exp(-(d_ij - rho_i) / sigma_i) = log2(nNeighbors)
+ *    (binary search, 64 steps); w_ij = exp(-max(0, d_ij - rho_i) / sigma_i). The graph is
+ *    symmetrised by the fuzzy union w = w_ij + w_ji - w_ij w_ji and stored flat (CSR-like
+ *    edge lists); edges below max(w) / nEpochs are dropped.
+ * 3. Layout: minimise the fuzzy cross-entropy between the graph and the low-dimensional
+ *    similarities q(y) = 1 / (1 + a |y_i - y_j|^(2b)), (a, b) fitted so that q matches
+ *    1 for distances below minDist and exp(-(x - minDist) / spread) beyond. Stochastic
+ *    gradient descent over nEpochs with learning rate alpha = 1 - epoch / nEpochs: edge e
+ *    is sampled every max(w) / w_e epochs ("epochs per sample") and pulled together by
+ *    the attractive gradient -2ab d^(2(b-1)) / (1 + a d^(2b)) (y_i - y_j); each sample
+ *    draws 5 random points pushed away by 2b / ((0.001 + d^2)(1 + a d^(2b))) (y_i - y_k).
+ *    Gradients are clipped to [-4, 4] per coordinate.
+ *
+ * Initialisation: `options.init`, or PCA of the data plus 1e-4 jitter; either is then
+ * rescaled to [0, 10] per axis as umap-learn does. metric 'cosine' normalises rows and
+ * uses d_cos = 1 - cos = |u - v|^2 / 2 on unit vectors.
+ */
+import { approximateKnn, exactKnn, type KnnResult } from './knn';
+import { pca } from './pca';
+import { Random } from './random';
+
+export interface UMAPOptions {
+  nComponents: 2 | 3;
+  /** Neighbourhood size, counting the point itself as umap-learn does (default 15). */
+  nNeighbors?: number;
+  /** Minimum distance between embedded points (default 0.1). */
+  minDist?: number;
+  /** Scale of the embedded clusters (default 1). */
+  spread?: number;
+  /** SGD epochs (default 500 for n <= 10,000, else 200). */
+  nEpochs?: number;
+  /** PRNG seed (default 42). */
+  seed?: number;
+  /** Optional [n, nComponents] starting layout (e.g. PCA); rescaled to [0, 10]. */
+  init?: Float32Array;
+  metric?: 'euclidean' | 'cosine';
+  /** kNN method: 'auto' (exact up to 2,000 points), 'exact' or 'approximate'. */
+  knn?: 'auto' | 'exact' | 'approximate';
+  /** Random points repelled per attractive sample (default 5). */
+  negativeSampleRate?: number;
+}
+
+export type UMAPStage = 'knn' | 'graph' | 'optimize';
+
+/**
+ * Fit (a, b) of 1 / (1 + a x^(2b)) to the target curve (1 below minDist, exponential
+ * decay beyond) on 300 points of [0, 3 spread] by Levenberg-Marquardt least squares.
+ */
+export function findABParams(spread: number, minDist: number): { a: number; b: number } {
+  const m = 300;
+  const xs = new Float64Array(m);
+  const ys = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    xs[i] = (3 * spread * i) / (m - 1);
+    ys[i] = xs[i] < minDist ? 1 : Math.exp(-(xs[i] - minDist) / spread);
+  }
+  const residual = (a: number, b: number): number => {
+    let s = 0;
+    for (let i = 0; i < m; i++) s += (1 / (1 + a * xs[i] ** (2 * b)) - ys[i]) ** 2;
+    return s;
+  };
+  let a = 1;
+  let b = 1;
+  let lambda = 1e-3;
+  let cost = residual(a, b);
+  for (let iter = 0; iter < 200; iter++) {
+    // Normal equations J^T J + lambda diag, J^T r.
+    let jaa = 0, jab = 0, jbb = 0, ga = 0, gb = 0;
+    for (let i = 0; i < m; i++) {
+      const x = xs[i];
+      if (x <= 0) continue;
+      const p = x ** (2 * b);
+      const f = 1 / (1 + a * p);
+      const r = f - ys[i];
+      const da = -p * f * f;
+      const db = -a * p * 2 * Math.log(x) * f * f;
+      jaa += da * da; jab += da * db; jbb += db * db; ga += da * r; gb += db * r;
+    }
+    let improved = false;
+    for (let tries = 0; tries < 20 && !improved; tries++) {
+      const A = jaa * (1 + lambda), B = jbb * (1 + lambda);
+      const det = A * B - jab * jab;
+      const stepA = -(B * ga - jab * gb) / det;
+      const stepB = -(A * gb - jab * ga) / det;
+      const na = a + stepA, nb = b + stepB;
+      const c = na > 0 && nb > 0 ? residual(na, nb) : Infinity;
+      if (c < cost) {
+        improved = Math.abs(cost - c) > 1e-14;
+        a = na; b = nb; cost = c; lambda /= 3;
+        if (!improved) return { a, b };
+      } else lambda *= 4;
+    }
+    if (!improved) break;
+  }
+  return { a, b };
+}
+
+/** rho_i and sigma_i of every point (umap-learn's smooth_knn_dist, local connectivity 1). */
+function smoothKnnDist(dist: Float32Array, n: number, k: number, nNeighbors: number): { rho: Float64Array; sigma: Float64Array } {
+  const target = Math.log2(nNeighbors);
+  const rho = new Float64Array(n);
+  const sigma = new Float64Array(n);
+  let meanAll = 0;
+  for (let t = 0; t < dist.length; t++) meanAll += dist[t];
+  meanAll /= Math.max(dist.length, 1);
+  for (let i = 0; i < n; i++) {
+    const base = i * k;
+    let rowSum = 0;
+    for (let t = 0; t < k; t++) {
+      rowSum += dist[base + t];
+      if (rho[i] === 0 && dist[base + t] > 0) rho[i] = dist[base + t];
+    }
+    let lo = 0, hi = Infinity, mid = 1;
+    for (let iter = 0; iter < 64; iter++) {
+      let psum = 0;
+      for (let t = 0; t < k; t++) {
+        const dd = dist[base + t] - rho[i];
+        psum += dd > 0 ? Math.exp(-dd / mid) : 1;
+      }
+      if (Math.abs(psum - target) < 1e-5) break;
+      if (psum > target) {
+        hi = mid;
+        mid = (lo + hi) / 2;
+      } else {
+        lo = mid;
+        mid = hi === Infinity ? mid * 2 : (lo + hi) / 2;
+      }
+    }
+    // The row mean includes the point itself at distance 0, as in umap-learn.
+    const floor = 1e-3 * (rho[i] > 0 ? rowSum / (k + 1) : meanAll);
+    sigma[i] = Math.max(mid, floor);
+  }
+  return { rho, sigma };
+}
+
+/** Directed edge lists (both directions) of the fuzzy union of the membership graph. */
+export function fuzzyGraph(knn: KnnResult, n: number, k: number, nNeighbors: number): { head: Int32Array; tail: Int32Array; weight: Float32Array } {
+  const { rho, sigma } = smoothKnnDist(knn.distances, n, k, nNeighbors);
+  const forward = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < k; t++) {
+      const dd = knn.distances[i * k + t] - rho[i];
+      forward[i * k + t] = dd <= 0 || sigma[i] === 0 ? 1 : Math.exp(-dd / sigma[i]);
+    }
+  }
+  // Reverse adjacency by counting sort: revStart[j].. lists (i, w_ij) for edges i -> j.
+  const revStart = new Int32Array(n + 1);
+  for (let e = 0; e < n * k; e++) revStart[knn.indices[e] + 1]++;
+  for (let j = 0; j < n; j++) revStart[j + 1] += revStart[j];
+  const fill = revStart.slice(0, n);
+  const revFrom = new Int32Array(n * k);
+  const revW = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < k; t++) {
+      const j = knn.indices[i * k + t];
+      revFrom[fill[j]] = i;
+      revW[fill[j]++] = forward[i * k + t];
+    }
+  }
+  const head = new Int32Array(2 * n * k);
+  const tail = new Int32Array(2 * n * k);
+  const weight = new Float32Array(2 * n * k);
+  const slot = new Int32Array(n).fill(-1);
+  const stamp = new Int32Array(n).fill(-1);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < k; t++) {
+      const j = knn.indices[i * k + t];
+      stamp[j] = i;
+      slot[j] = m;
+      head[m] = i;
+      tail[m] = j;
+      weight[m++] = forward[i * k + t];
+    }
+    for (let r = revStart[i]; r < revStart[i + 1]; r++) {
+      const j = revFrom[r];
+      const w = revW[r];
+      if (stamp[j] === i) {
+        const a = weight[slot[j]];
+        weight[slot[j]] = a + w - a * w;
+      } else {
+        head[m] = i;
+        tail[m] = j;
+        weight[m++] = w;
+      }
+    }
+  }
+  return { head: head.slice(0, m), tail: tail.slice(0, m), weight: weight.slice(0, m) };
+}
+
+function initialLayout(data: Float32Array, n: number, d: number, dim: number, options: UMAPOptions, rng: Random): Float32Array {
+  let y: Float32Array;
+  if (options.init) {
+    if (options.init.length !== n * dim) throw new Error(`umap: init has ${options.init.length} values, expected ${n} x ${dim}`);
+    y = new Float32Array(options.init);
+  } else {
+    y = pca(data, n, d, dim).coordinates;
+  }
+  // Rescale each axis to [0, 10]; jitter separates coincident points.
+  for (let c = 0; c < dim; c++) {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      lo = Math.min(lo, y[i * dim + c]);
+      hi = Math.max(hi, y[i * dim + c]);
+    }
+    const scale = hi > lo ? 10 / (hi - lo) : 0;
+    for (let i = 0; i < n; i++) y[i * dim + c] = (y[i * dim + c] - lo) * scale + (options.init ? 0 : 1e-4 * rng.normal()) + (scale === 0 ? rng.float() * 10 : 0);
+  }
+  return y;
+}
+
+/** UMAP layout [n, nComponents] of row-major data [n, d]. Pure and deterministic for a seed. */
+export function umap(data: Float32Array, n: number, d: number, options: UMAPOptions, onProgress?: (fraction: number, stage: UMAPStage) => void): Float32Array {
+  const dim = options.nComponents;
+  if (dim !== 2 && dim !== 3) throw new Error(`umap: nComponents must be 2 or 3, got ${dim}`);
+  if (!Number.isInteger(n) || !Number.isInteger(d) || n < 0 || d < 1 || data.length !== n * d) {
+    throw new Error(`umap: data has ${data.length} values, expected n=${n} x d=${d}`);
+  }
+  for (let t = 0; t < data.length; t++) if (!Number.isFinite(data[t])) throw new Error(`umap: data has a non-finite value at row ${Math.floor(t / d)}`);
+  const nNeighbors = options.nNeighbors ?? 15;
+  if (!Number.isInteger(nNeighbors) || nNeighbors < 2) throw new Error(`umap: nNeighbors must be an integer >= 2, got ${nNeighbors}`);
+  const rng = new Random(options.seed ?? 42);
+  if (n <= 2) {
+    // Nothing to optimise: 0, 1 or 2 points on a line.
+    const out = new Float32Array(n * dim);
+    if (n === 2) out[dim] = 1;
+    onProgress?.(1, 'optimize');
+    return out;
+  }
+  const nEpochs = options.nEpochs ?? (n <= 10000 ? 500 : 200);
+  const k = Math.min(nNeighbors, n) - 1;
+
+  onProgress?.(0, 'knn');
+  let x = data;
+  if (options.metric === 'cosine') {
+    x = new Float32Array(data);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += x[i * d + t] ** 2;
+      const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+      for (let t = 0; t < d; t++) x[i * d + t] *= inv;
+    }
+  }
+  const method = options.knn ?? 'auto';
+  const knn = method === 'exact' || (method === 'auto' && n <= 2000) ? exactKnn(x, n, d, k) : approximateKnn(x, n, d, k, rng.seed());
+  if (options.metric === 'cosine') for (let t = 0; t < knn.distances.length; t++) knn.distances[t] = (knn.distances[t] * knn.distances[t]) / 2;
+  onProgress?.(0.2, 'graph');
+
+  const graph = fuzzyGraph(knn, n, k, nNeighbors);
+  const { a, b } = findABParams(options.spread ?? 1, options.minDist ?? 0.1);
+  const y = initialLayout(x, n, d, dim, options, rng);
+  onProgress?.(0.25, 'optimize');
+  optimizeLayout(y, n, dim, graph, a, b, nEpochs, options.negativeSampleRate ?? 5, rng.seed(), (f) => onProgress?.(0.25 + 0.75 * f, 'optimize'));
+  return y;
+}
+
+/**
+ * Gradient coefficients as functions of r = |y_i - y_j|, tabulated on r = i / 1024 for
+ * r < 1 and r = i / 64 for 1 <= r < 64 (Math.pow and the division cost far more than a
+ * table lookup in V8): attraction 2ab r^(2b-2) / (1 + a r^(2b)) and repulsion
+ * 2b / ((0.001 + r^2)(1 + a r^(2b))). Linear interpolation between entries.
+ */
+function coefficientTables(a: number, b: number): { attFine: Float32Array; attCoarse: Float32Array; repFine: Float32Array; repCoarse: Float32Array } {
+  const att = (r: number): number => (r > 0 ? (2 * a * b * Math.pow(r, 2 * b - 2)) / (1 + a * Math.pow(r, 2 * b)) : 0);
+  const rep = (r: number): number => (2 * b) / ((0.001 + r * r) * (1 + a * Math.pow(r, 2 * b)));
+  const make = (f: (r: number) => number, size: number, step: number): Float32Array => Float32Array.from({ length: size + 2 }, (_, i) => f(i / step));
+  return { attFine: make(att, 1024, 1024), attCoarse: make(att, 64 * 64, 64), repFine: make(rep, 1024, 1024), repCoarse: make(rep, 64 * 64, 64) };
+}
+
+/** The SGD of step 3 (in place on y). */
+function optimizeLayout(
+  y: Float32Array, n: number, dim: number,
+  graph: { head: Int32Array; tail: Int32Array; weight: Float32Array },
+  a: number, b: number, nEpochs: number, negativeRate: number, seed: number,
+  onProgress: (fraction: number) => void,
+): void {
+  let wMax = 0;
+  for (let e = 0; e < graph.weight.length; e++) wMax = Math.max(wMax, graph.weight[e]);
+  // Keep edges sampled at least once; epochs between samples = wMax / w.
+  let m = 0;
+  const head = new Int32Array(graph.head.length);
+  const tail = new Int32Array(graph.head.length);
+  const eps = new Float64Array(graph.head.length);
+  for (let e = 0; e < graph.weight.length; e++) {
+    if (graph.weight[e] < wMax / nEpochs) continue;
+    head[m] = graph.head[e];
+    tail[m] = graph.tail[e];
+    eps[m++] = wMax / graph.weight[e];
+  }
+  const nextSample = eps.slice(0, m);
+  const epsNeg = new Float64Array(m);
+  for (let e = 0; e < m; e++) epsNeg[e] = eps[e] / negativeRate;
+  const nextNeg = epsNeg.slice();
+  const twoAB = 2 * a * b;
+  const twoB = 2 * b; // gamma (repulsion strength) = 1
+  // Interpolation error of the tables (coefficientTables), relative: about
+  // (h / r)^2 |f''| r^2 / (8 f) -- below 3e-4 for attraction at r >= 1/32 (the exact
+  // formula is used below that, where r^(2b-2) is steep) and below 6e-4 for repulsion.
+  const { attFine, attCoarse, repFine, repCoarse } = coefficientTables(a, b);
+  let s = seed | 0 || 1; // xorshift32 state for negative samples
+  const progressEvery = Math.max(1, Math.floor(nEpochs / 100));
+  for (let epoch = 0; epoch < nEpochs; epoch++) {
+    const alpha = 1 - epoch / nEpochs;
+    for (let e = 0; e < m; e++) {
+      if (nextSample[e] > epoch) continue;
+      const j = head[e] * dim;
+      const kk = tail[e] * dim;
+      let d2 = 0;
+      for (let c = 0; c < dim; c++) {
+        const diff = y[j + c] - y[kk + c];
+        d2 += diff * diff;
+      }
+      if (d2 > 0) {
+        let coeff: number;
+        const r = Math.sqrt(d2);
+        if (r < 1 && r >= 1 / 32) {
+          const u = r * 1024;
+          const i = u | 0;
+          coeff = -(attFine[i] + (u - i) * (attFine[i + 1] - attFine[i]));
+        } else if (r >= 1 && r < 64) {
+          const u = r * 64;
+          const i = u | 0;
+          coeff = -(attCoarse[i] + (u - i) * (attCoarse[i + 1] - attCoarse[i]));
+        } else {
+          const pb = Math.pow(d2, b);
+          coeff = (-twoAB * pb) / (d2 * (a * pb + 1));
+        }
+        for (let c = 0; c < dim; c++) {
+          let g = coeff * (y[j + c] - y[kk + c]);
+          g = g > 4 ? 4 : g < -4 ? -4 : g;
+          y[j + c] += g * alpha;
+          y[kk + c] -= g * alpha;
+        }
+      }
+      nextSample[e] += eps[e];
+      const nNeg = Math.floor((epoch - nextNeg[e]) / epsNeg[e]);
+      nextNeg[e] += nNeg * epsNeg[e];
+      for (let p = 0; p < nNeg; p++) {
+        s ^= s << 13;
+        s ^= s >>> 17;
+        s ^= s << 5;
+        const other = (((s >>> 0) * n * 2.3283064365386963e-10) | 0) * dim;
+        if (other === j) continue;
+        let q2 = 0;
+        for (let c = 0; c < dim; c++) {
+          const diff = y[j + c] - y[other + c];
+          q2 += diff * diff;
+        }
+        if (q2 <= 0) continue;
+        const r = Math.sqrt(q2);
+        let coeff: number;
+        if (r < 1) {
+          const u = r * 1024;
+          const i = u | 0;
+          coeff = repFine[i] + (u - i) * (repFine[i + 1] - repFine[i]);
+        } else if (r < 64) {
+          const u = r * 64;
+          const i = u | 0;
+          coeff = repCoarse[i] + (u - i) * (repCoarse[i + 1] - repCoarse[i]);
+        } else coeff = twoB / ((0.001 + q2) * (a * Math.pow(q2, b) + 1));
+        for (let c = 0; c < dim; c++) {
+          let g = coeff * (y[j + c] - y[other + c]);
+          g = g > 4 ? 4 : g < -4 ? -4 : g;
+          y[j + c] += g * alpha;
+        }
+      }
+    }
+    if ((epoch + 1) % progressEvery === 0 || epoch === nEpochs - 1) onProgress((epoch + 1) / nEpochs);
+  }
+}

@@ -1,0 +1,73 @@
+/** What every pane of the view shares: the model, decoded data, services and helpers. */
+import { jointLayout, layoutKey, type LayoutParams } from '../compute/layout';
+import type { LayoutPool } from '../compute/pool';
+import { decodeRows, encodeRows } from '../model/decode';
+import type { HeadQK, QKSource } from '../model/qk_source';
+import type { TokenTable } from '../model/tokens';
+import type { ViewModel } from '../model/traits';
+import type { Theme } from '../ui/theme';
+
+export class ViewContext {
+  tokens: TokenTable | null = null;
+
+  constructor(
+    readonly model: ViewModel,
+    readonly root: HTMLElement,
+    readonly pool: LayoutPool | null,
+    readonly qk: QKSource,
+    public theme: Theme,
+    readonly setStatus: (text: string) => void,
+    readonly showMessage: (text: string) => void,
+    readonly notify: (text: string) => void,
+  ) {}
+
+  layoutParams(method = this.model.get('projection')): LayoutParams {
+    return { method, dims: Number(this.model.get('dims')) === 3 ? 3 : 2, normalize: this.model.get('normalize'), seed: 42 };
+  }
+
+  layoutKey(layer: number, head: number, params: LayoutParams): string {
+    return layoutKey(this.model.get('_capture_id') || 'capture', layer, head, params);
+  }
+
+  /** A head's layout: cached, else from a worker, else (no workers) on this thread. */
+  layout(qk: HeadQK, params: LayoutParams, priority: number, onProgress?: (fraction: number, stage: string) => void): Promise<Float32Array> {
+    const key = this.layoutKey(qk.layer, qk.head, params);
+    if (this.pool) {
+      return this.pool.run({ key, queries: qk.queries, keys: qk.keys, nTokens: qk.nTokens, dHead: qk.dHead, params, priority, onProgress });
+    }
+    return new Promise((resolve, reject) => {
+      setTimeout(() => {
+        try {
+          resolve(jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, params, onProgress));
+        } catch (error) {
+          reject(error);
+        }
+      }, 0);
+    });
+  }
+
+  selectedRows(): Uint32Array {
+    return decodeRows(this.model.get('_selected_rows'));
+  }
+
+  setSelection(rows: Iterable<number>): void {
+    const unique = Uint32Array.from(new Set(rows)).sort();
+    this.model.set('_selected_rows', encodeRows(unique));
+    this.model.save_changes();
+  }
+
+  /** Rows whose text matches the search box: exact (case-insensitive), else substring. */
+  searchMatches(): number[] {
+    const query = this.model.get('search').trim().toLowerCase();
+    if (!query || !this.tokens) return [];
+    const texts = this.tokens.text.map((text) => text.trim().toLowerCase());
+    const exact = texts.flatMap((text, row) => (text === query ? [row] : []));
+    return exact.length ? exact : texts.flatMap((text, row) => (text.includes(query) ? [row] : []));
+  }
+
+  /** Set several traits and sync them once. */
+  update(values: Partial<Record<string, unknown>>): void {
+    for (const [name, value] of Object.entries(values)) this.model.set(name as never, value as never);
+    this.model.save_changes();
+  }
+}

@@ -1,0 +1,385 @@
+/**
+ * The single-head view: the joint Q/K scatterplot of one head (2D pan/zoom or 3D
+ * orbit), hover tooltips, click and lasso selection, search highlight, attention
+ * lines from a selected query to its top-k keys, and the sentence view beside it.
+ */
+import { allowedKeys, attentionRow, topK } from '../compute/attention';
+import { CancelledError } from '../compute/pool';
+import { pointsInPolygon } from '../compute/polygon';
+import { PointIndex } from '../compute/spatial';
+import { decodeHead, type HeadQK } from '../model/qk_source';
+import { LineOverlay, type OverlayLine } from '../render/overlay';
+import { EMPHASIS, ScatterScene } from '../render/scatter';
+import { h } from '../ui/dom';
+import { LassoOverlay } from '../ui/lasso';
+import { Tooltip } from '../ui/tooltip';
+import { pointColors } from './coloring';
+import type { ViewContext } from './context';
+import { SentenceView } from './sentence';
+
+const CLICK_SLOP = 4;
+const PICK_RADIUS = 8;
+const METHOD_NAMES: Record<string, string> = { pca: 'PCA', umap: 'UMAP', tsne: 't-SNE' };
+
+/** Exposed on the root element for automation and tests (see README). */
+export interface ViewHandle {
+  pointCount(): number;
+  /** Canvas-relative CSS-pixel position of point i (queries 0..n-1, keys n..2n-1). */
+  canvasPosition(point: number): [number, number];
+  tokenRow(point: number): number;
+  /** Renders synchronously and returns the WebGL canvas. */
+  snapshot(): HTMLCanvasElement;
+  /** The method of the layout on screen ("pca" while a UMAP/t-SNE is still running). */
+  shownMethod(): string;
+}
+
+interface Shown {
+  qk: HeadQK;
+  positions: Float32Array;
+  dims: 2 | 3;
+  method: string;
+  /** 2D: index over world positions; 3D: over canvas positions, rebuilt after camera moves. */
+  index: PointIndex | null;
+}
+
+export class HeadView {
+  readonly element = h('div', { className: 'av-head' });
+  private readonly plot = h('div', { className: 'av-plot', attrs: { tabindex: '-1' } });
+  private readonly legend = h('div', { className: 'av-legend' });
+  private readonly hint = h('div', { className: 'av-hint' });
+  private readonly tooltip = new Tooltip();
+  private readonly lasso = new LassoOverlay();
+  private readonly lines = new LineOverlay();
+  private readonly sentence: SentenceView;
+  private scene: ScatterScene | null = null;
+  private shown: Shown | null = null;
+  private request = 0;
+  private down: { x: number; y: number; lasso: boolean } | null = null;
+  private readonly cleanups: Array<() => void> = [];
+  private cameraTimer = 0;
+  private restoringCamera = false;
+
+  constructor(private readonly ctx: ViewContext) {
+    try {
+      this.scene = new ScatterScene(this.plot);
+    } catch (error) {
+      ctx.showMessage(`attentionviz could not start WebGL, so the plot cannot be drawn.\n${String(error)}`);
+    }
+    this.sentence = new SentenceView(ctx, (row) => ctx.setSelection([row]));
+    this.plot.append(this.lines.canvas, this.lasso.element, this.legend, this.hint, this.tooltip.element);
+    this.element.append(this.plot, this.sentence.element);
+    this.bindPointer();
+    const observer = new ResizeObserver(() => this.resize());
+    observer.observe(this.plot);
+    this.cleanups.push(() => observer.disconnect());
+    if (this.scene) {
+      this.cleanups.push(
+        this.scene.onChange(() => {
+          if (this.shown?.dims === 3) this.shown.index = null;
+          this.drawLines();
+          this.saveCameraSoon();
+        }),
+      );
+    }
+    this.resize();
+  }
+
+  handle(): ViewHandle {
+    return {
+      pointCount: () => (this.shown ? 2 * this.shown.qk.nTokens : 0),
+      canvasPosition: (point) => {
+        if (!this.scene || !this.shown) throw new Error('no layout yet');
+        return this.scene.pointToCanvas(point);
+      },
+      tokenRow: (point) => (this.shown ? point % this.shown.qk.nTokens : -1),
+      snapshot: () => {
+        if (!this.scene) throw new Error('WebGL is unavailable');
+        this.scene.renderNow();
+        return this.scene.canvas;
+      },
+      shownMethod: () => this.shown?.method ?? '',
+    };
+  }
+
+  /** The head (from the model's Q/K traits), normalization, projection or dims changed. */
+  refresh(): void {
+    const meta = this.ctx.model.get('_qk_meta');
+    const queries = this.ctx.model.get('_queries');
+    const keys = this.ctx.model.get('_keys');
+    if (!meta || !queries || !keys || !this.scene) return;
+    const qk = decodeHead(meta, queries, keys);
+    const request = ++this.request;
+    const wanted = this.ctx.layoutParams();
+    const pcaParams = this.ctx.layoutParams('pca');
+    // Whatever was running for another head is no longer wanted.
+    this.ctx.pool?.cancel((key, priority) => {
+      const [, layer, head] = key.split('|');
+      return priority <= 1 && (Number(layer) !== qk.layer || Number(head) !== qk.head);
+    });
+    const method = METHOD_NAMES[wanted.method] ?? wanted.method;
+    const cached = this.ctx.pool?.cached(this.ctx.layoutKey(qk.layer, qk.head, wanted));
+    const first = cached ? Promise.resolve(cached) : this.ctx.layout(qk, pcaParams, 0);
+    first
+      .then((positions) => {
+        if (request !== this.request) return;
+        this.show(qk, positions, wanted.dims, cached ? wanted.method : 'pca');
+        if (cached || wanted.method === 'pca') return;
+        this.ctx.setStatus(`${this.describe(qk)} · PCA shown · ${method} starting…`);
+        return this.ctx
+          .layout(qk, wanted, 1, (fraction, stage) => {
+            if (request === this.request) this.ctx.setStatus(`${this.describe(qk)} · PCA shown · ${method} ${stage} ${Math.round(fraction * 100)}%`);
+          })
+          .then((positions) => {
+            if (request === this.request) this.show(qk, positions, wanted.dims, wanted.method);
+          });
+      })
+      .catch((error: unknown) => {
+        if (error instanceof CancelledError || request !== this.request) return;
+        // The PCA layout stays on screen; say why the chosen method is missing.
+        this.ctx.notify(`${method} failed for this head: ${error instanceof Error ? error.message : String(error)}`);
+      });
+  }
+
+  /** Colours, emphasis, lines and sentence follow the model. */
+  recolor(): void {
+    if (!this.shown || !this.scene) return;
+    const coloring = pointColors(this.ctx.model.get('color_by'), this.ctx.tokens, this.shown.qk.nTokens, this.ctx.theme);
+    this.scene.setColors(coloring.rgb);
+    this.legend.replaceChildren(
+      ...coloring.legend.slice(0, 12).map(({ color, label }) =>
+        h('span', {}, Object.assign(h('span', { className: 'av-swatch' }), { style: `background:${color}` }), label),
+      ),
+    );
+  }
+
+  applyTheme(): void {
+    this.scene?.setTheme(this.ctx.theme.background, this.ctx.theme.ring);
+    this.recolor();
+    this.drawLines();
+    this.sentence.render(this.shown?.qk ?? null);
+  }
+
+  /** Selection, search and the focused query's top keys. */
+  applyEmphasis(): void {
+    if (!this.shown || !this.scene) return;
+    const n = this.shown.qk.nTokens;
+    const selected = this.ctx.selectedRows();
+    const matches = this.ctx.searchMatches();
+    const focus = this.focusedQuery();
+    const emphasis = new Float32Array(2 * n).fill(selected.length || matches.length ? EMPHASIS.dimmed : EMPHASIS.normal);
+    for (const row of selected) if (row < n) emphasis[row] = emphasis[n + row] = EMPHASIS.highlighted;
+    for (const row of matches) if (row < n) emphasis[row] = emphasis[n + row] = EMPHASIS.highlighted;
+    if (focus) for (const { row } of focus.targets) emphasis[n + row] = EMPHASIS.highlighted;
+    this.scene.setEmphasis(emphasis);
+    this.drawLines();
+    this.sentence.render(this.shown.qk);
+    this.updateStatus();
+  }
+
+  updateStatus(): void {
+    if (!this.shown) return;
+    const parts = [this.describe(this.shown.qk), METHOD_NAMES[this.shown.method] ?? this.shown.method];
+    const selected = this.ctx.selectedRows().length;
+    if (selected) parts.push(`${selected} selected`);
+    if (this.ctx.model.get('search').trim()) parts.push(`${this.ctx.searchMatches().length} match "${this.ctx.model.get('search').trim()}"`);
+    this.ctx.setStatus(parts.join(' · '));
+  }
+
+  resetCamera(): void {
+    this.scene?.resetCamera();
+  }
+
+  dispose(): void {
+    window.clearTimeout(this.cameraTimer);
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    this.scene?.dispose();
+    this.scene = null;
+    this.element.remove();
+  }
+
+  private describe(qk: HeadQK): string {
+    return `L${qk.layer} H${qk.head} · ${qk.nTokens.toLocaleString()} tokens`;
+  }
+
+  private show(qk: HeadQK, positions: Float32Array, dims: 2 | 3, method: string): void {
+    if (!this.scene) return;
+    const sameHead = this.shown && this.shown.qk.layer === qk.layer && this.shown.qk.head === qk.head && this.shown.dims === dims;
+    const first = !this.shown;
+    this.shown = { qk, positions, dims, method, index: dims === 2 ? new PointIndex(flat2(positions, dims)) : null };
+    this.tooltip.hide(); // the point under the pointer is a different one now
+    const coloring = pointColors(this.ctx.model.get('color_by'), this.ctx.tokens, qk.nTokens, this.ctx.theme);
+    // Keep the camera when only the method changed (PCA -> UMAP refits: the scale differs).
+    this.scene.setPoints(positions, dims, coloring.rgb, !sameHead || method !== 'pca');
+    if (first) this.restoreCamera();
+    this.hint.textContent = dims === 3 ? 'drag: orbit · right-drag: pan · wheel: zoom · click: select · shift-drag: lasso' : 'drag: pan · wheel: zoom · click: select · shift-drag: lasso';
+    this.recolor();
+    this.applyEmphasis();
+    this.ctx.root.dataset.layer = String(qk.layer);
+    this.ctx.root.dataset.head = String(qk.head);
+    this.ctx.root.dataset.method = method;
+    this.ctx.root.dataset.ready = 'true';
+  }
+
+  private restoreCamera(): void {
+    const camera = this.ctx.model.get('camera');
+    if (!camera || !this.scene || !Object.keys(camera).length) return;
+    this.restoringCamera = true;
+    this.scene.setCamera(camera);
+    this.restoringCamera = false;
+  }
+
+  private saveCameraSoon(): void {
+    if (this.restoringCamera || !this.scene) return;
+    // Debounced: dragging must not flood the kernel.
+    window.clearTimeout(this.cameraTimer);
+    this.cameraTimer = window.setTimeout(() => {
+      if (this.scene) this.ctx.update({ camera: this.scene.getCamera() });
+    }, 300);
+  }
+
+  /** The one selected token and its top-k keys by attention, when exactly one is selected. */
+  private focusedQuery(): { row: number; targets: Array<{ row: number; weight: number }> } | null {
+    const selected = this.ctx.selectedRows();
+    if (selected.length !== 1 || !this.shown || !this.ctx.tokens) return null;
+    const row = selected[0];
+    const { qk } = this.shown;
+    const tokens = this.ctx.tokens;
+    if (row >= qk.nTokens) return null;
+    const sequence = tokens.rowsBySeq.get(tokens.seq[row]) ?? [row];
+    const keyRows = allowedKeys(sequence, sequence.indexOf(row), this.ctx.model.get('mask') === 'causal');
+    const weights = attentionRow(qk.queries, qk.keys, qk.dHead, row, keyRows, this.ctx.model.get('scale'));
+    const best = topK(weights, this.ctx.model.get('top_k'));
+    return { row, targets: best.map((i) => ({ row: keyRows[i], weight: weights[i] })) };
+  }
+
+  private drawLines(): void {
+    const focus = this.focusedQuery();
+    if (!focus || !this.scene || !this.shown) {
+      this.lines.draw([]);
+      return;
+    }
+    const n = this.shown.qk.nTokens;
+    const from = this.scene.pointToCanvas(focus.row);
+    const lines: OverlayLine[] = focus.targets.map(({ row, weight }) => ({
+      from,
+      to: this.scene!.pointToCanvas(n + row),
+      width: 1 + 7 * weight,
+      color: this.ctx.theme.foreground,
+      alpha: 0.35 + 0.5 * weight,
+    }));
+    this.lines.draw(lines);
+  }
+
+  private resize(): void {
+    const width = this.plot.clientWidth || 640;
+    const height = this.plot.clientHeight || 480;
+    this.scene?.resize(width, height);
+    this.lines.resize(width, height);
+    if (this.shown?.dims === 3) this.shown.index = null;
+    this.drawLines();
+  }
+
+  /** Nearest point to a canvas position within the pick radius, or -1. */
+  private pick(px: number, py: number): number {
+    if (!this.shown || !this.scene) return -1;
+    if (this.shown.dims === 2) {
+      const [x, y] = this.scene.canvasToWorld(px, py);
+      return this.shown.index!.nearest(x, y, PICK_RADIUS * this.scene.worldPerPixel());
+    }
+    if (!this.shown.index) this.shown.index = new PointIndex(this.scene.projectAll());
+    return this.shown.index.nearest(px, py, PICK_RADIUS);
+  }
+
+  private bindPointer(): void {
+    const plot = this.plot;
+    const at = (event: PointerEvent): [number, number] => {
+      const rect = plot.getBoundingClientRect();
+      return [event.clientX - rect.left, event.clientY - rect.top];
+    };
+    const onDown = (event: PointerEvent): void => {
+      const [x, y] = at(event);
+      this.down = { x, y, lasso: event.shiftKey && event.button === 0 };
+      if (this.down.lasso) {
+        this.scene?.setControlsEnabled(false);
+        this.lasso.start(x, y);
+      }
+    };
+    const onMove = (event: PointerEvent): void => {
+      const [x, y] = at(event);
+      if (this.down?.lasso) {
+        this.lasso.extend(x, y);
+        return;
+      }
+      const point = this.down ? -1 : this.pick(x, y);
+      const tokens = this.ctx.tokens;
+      if (point < 0 || !tokens || !this.shown) {
+        this.tooltip.hide();
+        this.ctx.root.dataset.hover = '';
+        return;
+      }
+      const n = this.shown.qk.nTokens;
+      const row = point % n;
+      const context = tokens.rowsBySeq.get(tokens.seq[row]) ?? [row];
+      this.tooltip.show(
+        {
+          kind: point < n ? 'query' : 'key',
+          token: tokens.text[row],
+          context: context.map((r) => tokens.text[r]),
+          contextIndex: context.indexOf(row),
+          detail: `sequence ${tokens.seq[row]} · position ${tokens.pos[row]} · row ${row}`,
+        },
+        x,
+        y,
+        plot.getBoundingClientRect(),
+      );
+      this.ctx.root.dataset.hover = String(row);
+    };
+    const onUp = (event: PointerEvent): void => {
+      const [x, y] = at(event);
+      const start = this.down;
+      this.down = null;
+      if (!start || !this.shown || !this.scene) return;
+      const n = this.shown.qk.nTokens;
+      if (start.lasso) {
+        this.scene.setControlsEnabled(true);
+        const polygon = this.lasso.finish();
+        let inside: Uint32Array;
+        if (this.shown.dims === 2) {
+          const world: number[] = [];
+          for (let i = 0; i < polygon.length; i += 2) world.push(...this.scene.canvasToWorld(polygon[i], polygon[i + 1]));
+          inside = pointsInPolygon(flat2(this.shown.positions, 2), world);
+        } else {
+          inside = pointsInPolygon(this.scene.projectAll(), polygon);
+        }
+        this.ctx.setSelection(Array.from(inside, (point) => point % n));
+        return;
+      }
+      if (Math.hypot(x - start.x, y - start.y) > CLICK_SLOP) return;
+      const point = this.pick(x, y);
+      this.ctx.setSelection(point < 0 ? [] : [point % n]);
+    };
+    const onLeave = (): void => this.tooltip.hide();
+    plot.addEventListener('pointerdown', onDown, { capture: true });
+    plot.addEventListener('pointermove', onMove);
+    plot.addEventListener('pointerup', onUp);
+    plot.addEventListener('pointerleave', onLeave);
+    this.cleanups.push(() => {
+      plot.removeEventListener('pointerdown', onDown, { capture: true });
+      plot.removeEventListener('pointermove', onMove);
+      plot.removeEventListener('pointerup', onUp);
+      plot.removeEventListener('pointerleave', onLeave);
+    });
+  }
+}
+
+/** The first two coordinates of [n, dims] positions, interleaved. */
+function flat2(positions: Float32Array, dims: number): Float32Array {
+  if (dims === 2) return positions;
+  const count = positions.length / dims;
+  const out = new Float32Array(count * 2);
+  for (let i = 0; i < count; i++) {
+    out[2 * i] = positions[dims * i];
+    out[2 * i + 1] = positions[dims * i + 1];
+  }
+  return out;
+}

@@ -1,0 +1,192 @@
+/**
+ * The matrix view: every layer x head as a thumbnail of its joint Q/K layout, filling
+ * in as layouts finish (PCA first, then the chosen method), with per-head summary
+ * numbers and an order by them. Click a cell to open that head.
+ */
+import { CancelledError } from '../compute/pool';
+import { headStats, type HeadStats } from '../compute/stats';
+import type { HeadQK } from '../model/qk_source';
+import { drawThumbnail } from '../render/thumbnail';
+import { h } from '../ui/dom';
+import { pointColors } from './coloring';
+import type { ViewContext } from './context';
+
+interface Cell {
+  layer: number;
+  head: number;
+  element: HTMLElement;
+  canvas: HTMLCanvasElement;
+  caption: HTMLElement;
+  stats: HeadStats | null;
+  positions: Float32Array | null;
+  method: string;
+}
+
+/** Q/K requests in flight at once: enough to keep workers busy, few enough to stay responsive. */
+const FETCH_CONCURRENCY = 2;
+
+export class MatrixView {
+  readonly element = h('div', { className: 'av-matrix' });
+  private readonly grid = h('div', { className: 'av-matrix-grid' });
+  private cells: Cell[] = [];
+  private generation = 0;
+  private thumbSize = 96;
+
+  constructor(
+    private readonly ctx: ViewContext,
+    private readonly onOpen: (layer: number, head: number) => void,
+  ) {
+    this.element.append(this.grid);
+  }
+
+  /** (Re)build every cell and start computing layouts for the current settings. */
+  start(): void {
+    const generation = ++this.generation;
+    const nLayers = this.ctx.model.get('n_layers');
+    const nHeads = this.ctx.model.get('n_heads');
+    const available = Math.max(320, this.element.clientWidth || 900) - 40;
+    this.thumbSize = Math.max(48, Math.min(120, Math.floor(available / nHeads) - 8));
+    this.ctx.pool?.cancel((_key, priority) => priority >= 10);
+    this.cells = [];
+    for (let layer = 0; layer < nLayers; layer++) {
+      for (let head = 0; head < nHeads; head++) {
+        const canvas = h('canvas', { attrs: { width: String(this.thumbSize), height: String(this.thumbSize) } });
+        const caption = h('div', { className: 'av-cell-caption' }, `L${layer} H${head}`);
+        const element = h(
+          'button',
+          { className: 'av-cell av-cell-pending', title: `layer ${layer}, head ${head}: open`, attrs: { type: 'button', 'data-layer': String(layer), 'data-head': String(head) } },
+          canvas,
+          caption,
+        );
+        element.addEventListener('click', () => this.onOpen(layer, head));
+        this.cells.push({ layer, head, element, canvas, caption, stats: null, positions: null, method: '' });
+      }
+    }
+    this.arrange();
+    for (const cell of this.cells) this.clear(cell);
+    void this.fill(generation);
+  }
+
+  /** Cell order and grid shape follow `matrix_order`. */
+  arrange(): void {
+    const order = this.ctx.model.get('matrix_order');
+    const nHeads = this.ctx.model.get('n_heads');
+    const sorted = [...this.cells];
+    if (order !== 'index') sorted.sort((a, b) => (a.stats?.[order] ?? Infinity) - (b.stats?.[order] ?? Infinity));
+    this.grid.style.gridTemplateColumns = `repeat(${nHeads}, ${this.thumbSize + 6}px)`;
+    this.grid.replaceChildren(...sorted.map((cell) => cell.element));
+  }
+
+  /** Redraw thumbnails with the current colours and theme. */
+  redraw(): void {
+    for (const cell of this.cells) this.draw(cell);
+  }
+
+  stop(): void {
+    this.generation++;
+    this.ctx.pool?.cancel((_key, priority) => priority >= 10);
+  }
+
+  dispose(): void {
+    this.stop();
+    this.element.remove();
+  }
+
+  private async fill(generation: number): Promise<void> {
+    const queue = [...this.cells];
+    const method = this.ctx.model.get('projection');
+    let pcaDone = 0;
+    let methodDone = 0;
+    const started = performance.now();
+    const total = this.cells.length;
+    const report = (): void => {
+      if (generation !== this.generation || this.ctx.model.get('view') !== 'matrix') return;
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      const tail = method === 'pca' ? '' : ` · ${method.toUpperCase()} ${methodDone}/${total}`;
+      this.ctx.setStatus(`${total} heads · PCA ${pcaDone}/${total}${tail} · ${seconds} s`);
+      this.ctx.root.dataset.matrixPca = String(pcaDone);
+      this.ctx.root.dataset.matrixDone = String(method === 'pca' ? pcaDone : methodDone);
+    };
+    report();
+    const worker = async (): Promise<void> => {
+      for (let cell = queue.shift(); cell; cell = queue.shift()) {
+        if (generation !== this.generation) return;
+        let qk: HeadQK;
+        try {
+          qk = await this.ctx.qk.fetch(cell.layer, cell.head);
+        } catch (error) {
+          cell.caption.textContent = `L${cell.layer} H${cell.head}: ${error instanceof Error ? error.message : String(error)}`;
+          continue;
+        }
+        if (generation !== this.generation) return;
+        const tokens = this.ctx.tokens;
+        if (tokens) {
+          cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, tokens.rowsBySeq.values(), this.ctx.model.get('scale'), this.ctx.model.get('mask') === 'causal');
+          this.caption(cell);
+        }
+        const index = this.cells.indexOf(cell);
+        const pca = this.ctx.layout(qk, { ...this.ctx.layoutParams('pca'), dims: 2 }, 10 + index / 1000);
+        const chosen = method === 'pca' ? null : this.ctx.layout(qk, { ...this.ctx.layoutParams(method), dims: 2 }, 20 + index / 1000);
+        pca
+          .then((positions) => {
+            if (generation !== this.generation) return;
+            pcaDone++;
+            if (!cell.positions || cell.method === '') this.set(cell, positions, 'pca');
+            if (this.ctx.model.get('matrix_order') !== 'index') this.arrange();
+            report();
+          })
+          .catch(ignoreCancel);
+        chosen
+          ?.then((positions) => {
+            if (generation !== this.generation) return;
+            methodDone++;
+            this.set(cell, positions, method);
+            report();
+          })
+          .catch(ignoreCancel);
+        await pca.catch(() => undefined); // pace fetching with the PCA stage
+      }
+    };
+    await Promise.all(Array.from({ length: FETCH_CONCURRENCY }, worker));
+  }
+
+  private set(cell: Cell, positions: Float32Array, method: string): void {
+    cell.positions = positions;
+    cell.method = method;
+    cell.element.classList.remove('av-cell-pending');
+    cell.element.dataset.method = method;
+    this.draw(cell);
+  }
+
+  private caption(cell: Cell): void {
+    const stats = cell.stats;
+    const order = this.ctx.model.get('matrix_order');
+    if (!stats) return;
+    const value = order === 'distance' ? `dist ${stats.distance.toFixed(2)}` : order === 'entropy' ? `H ${stats.entropy.toFixed(2)}` : `H ${stats.entropy.toFixed(2)}`;
+    cell.caption.textContent = `L${cell.layer} H${cell.head} · ${value}`;
+    cell.element.title = `layer ${cell.layer}, head ${cell.head}\nattention entropy ${stats.entropy.toFixed(3)} nats\nquery-key centroid distance ${stats.distance.toFixed(3)}\nmean attended offset ${stats.offset.toFixed(2)} tokens\nclick to open`;
+  }
+
+  private clear(cell: Cell): void {
+    const context = cell.canvas.getContext('2d');
+    if (!context) return;
+    context.fillStyle = this.ctx.theme.background;
+    context.fillRect(0, 0, cell.canvas.width, cell.canvas.height);
+  }
+
+  private draw(cell: Cell): void {
+    if (!cell.positions) return this.clear(cell);
+    const n = cell.positions.length / 4;
+    const coloring = pointColors(this.ctx.model.get('color_by'), this.ctx.tokens, n, this.ctx.theme);
+    drawThumbnail(cell.canvas, cell.positions, 2, coloring.rgb, this.ctx.theme.background);
+  }
+
+  /** Re-caption every cell for the current order (stats are kept). */
+  recaption(): void {
+    for (const cell of this.cells) this.caption(cell);
+  }
+}
+
+function ignoreCancel(error: unknown): void {
+  if (!(error instanceof CancelledError)) console.error(error);
+}
