@@ -273,6 +273,137 @@ function coefficientTables(a: number, b: number): { attFine: Float32Array; attCo
   return { attFine: make(att, 1024, 1024), attCoarse: make(att, 64 * 64, 64), repFine: make(rep, 1024, 1024), repCoarse: make(rep, 64 * 64, 64) };
 }
 
+interface Schedule {
+  head: Int32Array; tail: Int32Array; m: number;
+  eps: Float64Array; nextSample: Float64Array; epsNeg: Float64Array; nextNeg: Float64Array;
+}
+type Tables = ReturnType<typeof coefficientTables>;
+
+/** Coefficient of the attraction gradient at squared distance d2 > 0 (negative). */
+function attraction(d2: number, a: number, b: number, t: Tables): number {
+  const r = Math.sqrt(d2);
+  if (r < 1 && r >= 1 / 32) {
+    const u = r * 1024;
+    const i = u | 0;
+    return -(t.attFine[i] + (u - i) * (t.attFine[i + 1] - t.attFine[i]));
+  }
+  if (r >= 1 && r < 64) {
+    const u = r * 64;
+    const i = u | 0;
+    return -(t.attCoarse[i] + (u - i) * (t.attCoarse[i + 1] - t.attCoarse[i]));
+  }
+  const pb = Math.pow(d2, b);
+  return (-2 * a * b * pb) / (d2 * (a * pb + 1));
+}
+
+/**
+ * One epoch of SGD on a 2D layout (x, y interleaved, Float64Array). The 2D and 3D
+ * versions are written out so the coordinates of the moving point stay in registers.
+ * Returns the xorshift32 state.
+ */
+function epoch2(y: Float64Array, n: number, sc: Schedule, epoch: number, alpha: number, a: number, b: number, t: Tables, seed: number): number {
+  const { head, tail, m, eps, nextSample, epsNeg, nextNeg } = sc;
+  const repFine = t.repFine, repCoarse = t.repCoarse;
+  const twoB = 2 * b;
+  let s = seed;
+  for (let e = 0; e < m; e++) {
+    if (nextSample[e] > epoch) continue;
+    const j = head[e] * 2;
+    const k = tail[e] * 2;
+    let y0 = y[j], y1 = y[j + 1];
+    const dx = y0 - y[k], dy = y1 - y[k + 1];
+    const d2 = dx * dx + dy * dy;
+    if (d2 > 0) {
+      const coeff = attraction(d2, a, b, t);
+      let g0 = coeff * dx, g1 = coeff * dy;
+      g0 = (g0 > 4 ? 4 : g0 < -4 ? -4 : g0) * alpha;
+      g1 = (g1 > 4 ? 4 : g1 < -4 ? -4 : g1) * alpha;
+      y0 += g0; y1 += g1;
+      y[k] -= g0; y[k + 1] -= g1;
+    }
+    nextSample[e] += eps[e];
+    const nNeg = Math.floor((epoch - nextNeg[e]) / epsNeg[e]);
+    nextNeg[e] += nNeg * epsNeg[e];
+    for (let p = 0; p < nNeg; p++) {
+      s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+      const o = (((s >>> 0) * n * 2.3283064365386963e-10) | 0) * 2;
+      if (o === j) continue;
+      const ex = y0 - y[o], ey = y1 - y[o + 1];
+      const q2 = ex * ex + ey * ey;
+      if (q2 <= 0) continue;
+      const r = Math.sqrt(q2);
+      let coeff: number;
+      if (r < 1) {
+        const u = r * 1024;
+        const i = u | 0;
+        coeff = repFine[i] + (u - i) * (repFine[i + 1] - repFine[i]);
+      } else if (r < 64) {
+        const u = r * 64;
+        const i = u | 0;
+        coeff = repCoarse[i] + (u - i) * (repCoarse[i + 1] - repCoarse[i]);
+      } else coeff = twoB / ((0.001 + q2) * (a * Math.pow(q2, b) + 1));
+      const g0 = coeff * ex, g1 = coeff * ey;
+      y0 += (g0 > 4 ? 4 : g0 < -4 ? -4 : g0) * alpha;
+      y1 += (g1 > 4 ? 4 : g1 < -4 ? -4 : g1) * alpha;
+    }
+    y[j] = y0; y[j + 1] = y1;
+  }
+  return s;
+}
+
+/** epoch2 for 3D layouts. */
+function epoch3(y: Float64Array, n: number, sc: Schedule, epoch: number, alpha: number, a: number, b: number, t: Tables, seed: number): number {
+  const { head, tail, m, eps, nextSample, epsNeg, nextNeg } = sc;
+  const repFine = t.repFine, repCoarse = t.repCoarse;
+  const twoB = 2 * b;
+  let s = seed;
+  for (let e = 0; e < m; e++) {
+    if (nextSample[e] > epoch) continue;
+    const j = head[e] * 3;
+    const k = tail[e] * 3;
+    let y0 = y[j], y1 = y[j + 1], y2 = y[j + 2];
+    const dx = y0 - y[k], dy = y1 - y[k + 1], dz = y2 - y[k + 2];
+    const d2 = dx * dx + dy * dy + dz * dz;
+    if (d2 > 0) {
+      const coeff = attraction(d2, a, b, t);
+      let g0 = coeff * dx, g1 = coeff * dy, g2 = coeff * dz;
+      g0 = (g0 > 4 ? 4 : g0 < -4 ? -4 : g0) * alpha;
+      g1 = (g1 > 4 ? 4 : g1 < -4 ? -4 : g1) * alpha;
+      g2 = (g2 > 4 ? 4 : g2 < -4 ? -4 : g2) * alpha;
+      y0 += g0; y1 += g1; y2 += g2;
+      y[k] -= g0; y[k + 1] -= g1; y[k + 2] -= g2;
+    }
+    nextSample[e] += eps[e];
+    const nNeg = Math.floor((epoch - nextNeg[e]) / epsNeg[e]);
+    nextNeg[e] += nNeg * epsNeg[e];
+    for (let p = 0; p < nNeg; p++) {
+      s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+      const o = (((s >>> 0) * n * 2.3283064365386963e-10) | 0) * 3;
+      if (o === j) continue;
+      const ex = y0 - y[o], ey = y1 - y[o + 1], ez = y2 - y[o + 2];
+      const q2 = ex * ex + ey * ey + ez * ez;
+      if (q2 <= 0) continue;
+      const r = Math.sqrt(q2);
+      let coeff: number;
+      if (r < 1) {
+        const u = r * 1024;
+        const i = u | 0;
+        coeff = repFine[i] + (u - i) * (repFine[i + 1] - repFine[i]);
+      } else if (r < 64) {
+        const u = r * 64;
+        const i = u | 0;
+        coeff = repCoarse[i] + (u - i) * (repCoarse[i + 1] - repCoarse[i]);
+      } else coeff = twoB / ((0.001 + q2) * (a * Math.pow(q2, b) + 1));
+      const g0 = coeff * ex, g1 = coeff * ey, g2 = coeff * ez;
+      y0 += (g0 > 4 ? 4 : g0 < -4 ? -4 : g0) * alpha;
+      y1 += (g1 > 4 ? 4 : g1 < -4 ? -4 : g1) * alpha;
+      y2 += (g2 > 4 ? 4 : g2 < -4 ? -4 : g2) * alpha;
+    }
+    y[j] = y0; y[j + 1] = y1; y[j + 2] = y2;
+  }
+  return s;
+}
+
 /** The SGD of step 3 (in place on y). */
 function optimizeLayout(
   y: Float32Array, n: number, dim: number,
@@ -282,7 +413,7 @@ function optimizeLayout(
 ): void {
   let wMax = 0;
   for (let e = 0; e < graph.weight.length; e++) wMax = Math.max(wMax, graph.weight[e]);
-  // Keep edges sampled at least once; epochs between samples = wMax / w.
+  // Drop edges that would be sampled less than once; epochs between samples = wMax / w.
   let m = 0;
   const head = new Int32Array(graph.head.length);
   const tail = new Int32Array(graph.head.length);
@@ -293,84 +424,20 @@ function optimizeLayout(
     tail[m] = graph.tail[e];
     eps[m++] = wMax / graph.weight[e];
   }
-  const nextSample = eps.slice(0, m);
   const epsNeg = new Float64Array(m);
   for (let e = 0; e < m; e++) epsNeg[e] = eps[e] / negativeRate;
-  const nextNeg = epsNeg.slice();
-  const twoAB = 2 * a * b;
-  const twoB = 2 * b; // gamma (repulsion strength) = 1
+  const sc: Schedule = { head, tail, m, eps, nextSample: eps.slice(0, m), epsNeg, nextNeg: epsNeg.slice() };
   // Interpolation error of the tables (coefficientTables), relative: about
   // (h / r)^2 |f''| r^2 / (8 f) -- below 3e-4 for attraction at r >= 1/32 (the exact
   // formula is used below that, where r^(2b-2) is steep) and below 6e-4 for repulsion.
-  const { attFine, attCoarse, repFine, repCoarse } = coefficientTables(a, b);
+  const tables = coefficientTables(a, b);
+  const pos = Float64Array.from(y); // float64 working copy: no float32 rounding per update
   let s = seed | 0 || 1; // xorshift32 state for negative samples
   const progressEvery = Math.max(1, Math.floor(nEpochs / 100));
   for (let epoch = 0; epoch < nEpochs; epoch++) {
     const alpha = 1 - epoch / nEpochs;
-    for (let e = 0; e < m; e++) {
-      if (nextSample[e] > epoch) continue;
-      const j = head[e] * dim;
-      const kk = tail[e] * dim;
-      let d2 = 0;
-      for (let c = 0; c < dim; c++) {
-        const diff = y[j + c] - y[kk + c];
-        d2 += diff * diff;
-      }
-      if (d2 > 0) {
-        let coeff: number;
-        const r = Math.sqrt(d2);
-        if (r < 1 && r >= 1 / 32) {
-          const u = r * 1024;
-          const i = u | 0;
-          coeff = -(attFine[i] + (u - i) * (attFine[i + 1] - attFine[i]));
-        } else if (r >= 1 && r < 64) {
-          const u = r * 64;
-          const i = u | 0;
-          coeff = -(attCoarse[i] + (u - i) * (attCoarse[i + 1] - attCoarse[i]));
-        } else {
-          const pb = Math.pow(d2, b);
-          coeff = (-twoAB * pb) / (d2 * (a * pb + 1));
-        }
-        for (let c = 0; c < dim; c++) {
-          let g = coeff * (y[j + c] - y[kk + c]);
-          g = g > 4 ? 4 : g < -4 ? -4 : g;
-          y[j + c] += g * alpha;
-          y[kk + c] -= g * alpha;
-        }
-      }
-      nextSample[e] += eps[e];
-      const nNeg = Math.floor((epoch - nextNeg[e]) / epsNeg[e]);
-      nextNeg[e] += nNeg * epsNeg[e];
-      for (let p = 0; p < nNeg; p++) {
-        s ^= s << 13;
-        s ^= s >>> 17;
-        s ^= s << 5;
-        const other = (((s >>> 0) * n * 2.3283064365386963e-10) | 0) * dim;
-        if (other === j) continue;
-        let q2 = 0;
-        for (let c = 0; c < dim; c++) {
-          const diff = y[j + c] - y[other + c];
-          q2 += diff * diff;
-        }
-        if (q2 <= 0) continue;
-        const r = Math.sqrt(q2);
-        let coeff: number;
-        if (r < 1) {
-          const u = r * 1024;
-          const i = u | 0;
-          coeff = repFine[i] + (u - i) * (repFine[i + 1] - repFine[i]);
-        } else if (r < 64) {
-          const u = r * 64;
-          const i = u | 0;
-          coeff = repCoarse[i] + (u - i) * (repCoarse[i + 1] - repCoarse[i]);
-        } else coeff = twoB / ((0.001 + q2) * (a * Math.pow(q2, b) + 1));
-        for (let c = 0; c < dim; c++) {
-          let g = coeff * (y[j + c] - y[other + c]);
-          g = g > 4 ? 4 : g < -4 ? -4 : g;
-          y[j + c] += g * alpha;
-        }
-      }
-    }
+    s = dim === 2 ? epoch2(pos, n, sc, epoch, alpha, a, b, tables, s) : epoch3(pos, n, sc, epoch, alpha, a, b, tables, s);
     if ((epoch + 1) % progressEvery === 0 || epoch === nEpochs - 1) onProgress((epoch + 1) / nEpochs);
   }
+  y.set(pos);
 }
