@@ -8,9 +8,8 @@ layer, Q ``[n_heads, n_tokens, d_head]`` and K ``[n_kv_heads, n_tokens, d_head]`
 
 from __future__ import annotations
 
-import inspect
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,47 +17,14 @@ import pandas as pd
 import torch
 
 from . import _tokens
-from ._batches import Batch, image_batches, text_batches
-from ._recorder import _ACTIVE, Recorder, UnsupportedModelError, capture_mode
-from .capture_file import FORMAT, FORMAT_VERSION, CaptureWriter, FileStore, PathLike
+from ._batches import image_batches, text_batches
+from ._recorder import UnsupportedModelError
+from ._runner import DTYPES, ArrayStore, library_version, make_manifest, run
+from .capture_file import CaptureWriter, PathLike
 
 __all__ = ["Capture", "UnsupportedModelError", "capture", "capture_vision"]
 
-_DTYPES = {"float16": np.float16, "float32": np.float32}
 _MASKS = ("causal", "bidirectional")
-
-
-def _library_version() -> str:
-    from . import __version__
-
-    return str(__version__)
-
-
-def make_manifest(**fields: Any) -> dict[str, Any]:
-    """A manifest dict with the format header and library version filled in."""
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "library_version": _library_version(),
-        "extra": {},
-        **fields,
-    }
-
-
-class _ArrayStore:
-    """In-memory Q ``[n_layers, n_heads, n_tokens, d_head]`` / K ``[n_layers, n_kv_heads, ...]``."""
-
-    def __init__(self, q: np.ndarray, k: np.ndarray, tokens: pd.DataFrame, manifest: dict) -> None:
-        self._q, self._k, self._tokens, self.manifest = q, k, tokens, manifest
-
-    def q(self, layer: int) -> np.ndarray:
-        return self._q[layer]
-
-    def k(self, layer: int) -> np.ndarray:
-        return self._k[layer]
-
-    def tokens(self) -> pd.DataFrame:
-        return self._tokens
 
 
 class Capture:
@@ -126,8 +92,9 @@ class Capture:
         """
         layer, head = self._check(layer, head)
         kv = head // (self.n_heads // self.n_kv_heads)
-        q = np.asarray(self._store.q(layer)[head], dtype=np.float32)
-        k = np.asarray(self._store.k(layer)[kv], dtype=np.float32)
+        # always copies: callers may modify them without touching the capture (or its file)
+        q = np.array(self._store.q(layer)[head], dtype=np.float32)
+        k = np.array(self._store.k(layer)[kv], dtype=np.float32)
         return q, k
 
     def attention(self, layer: int, head: int, seq: int) -> np.ndarray:
@@ -153,7 +120,7 @@ class Capture:
 
     def save(self, path: PathLike) -> None:
         """Write this capture to ``path`` (a ``.attnviz`` file) atomically."""
-        manifest = {**self._m, "library_version": _library_version()}
+        manifest = {**self._m, "library_version": library_version()}
         with CaptureWriter(path, manifest, self.tokens) as w:
             for layer in range(self.n_layers):
                 w.write_rows(layer, self._store.q(layer), self._store.k(layer), 0)
@@ -229,9 +196,9 @@ class Capture:
             n_seqs=int(table["seq"].max()) + 1 if n_tokens else 0,
             layer_ids=list(range(n_layers)),
         )
-        npd = _DTYPES[dtype]
+        npd = DTYPES[dtype]
         return cls(
-            _ArrayStore(q.astype(npd, copy=False), k.astype(npd, copy=False), table, manifest)
+            ArrayStore(q.astype(npd, copy=False), k.astype(npd, copy=False), table, manifest)
         )
 
 
@@ -253,193 +220,6 @@ def _complete_tokens(tokens: pd.DataFrame) -> pd.DataFrame:
         t["special"] = False
     std = [c for c in _tokens.IMAGE_COLUMNS if c in t.columns]
     return t[std + [c for c in t.columns if c not in std]]
-
-
-def _forward_kwargs(model: torch.nn.Module) -> dict[str, Any]:
-    """Extra forward arguments: no KV cache for decoders (we only need one pass)."""
-    params = inspect.signature(model.forward).parameters
-    return {"use_cache": False} if "use_cache" in params else {}
-
-
-def _run(
-    model: torch.nn.Module,
-    batches: Iterable[Batch],
-    n_batches: int,
-    make_tokens: Callable[[int], pd.DataFrame],
-    *,
-    n_seqs: int,
-    layers: Sequence[int] | None,
-    dtype: str,
-    progress: bool,
-    out: PathLike | None,
-) -> Capture:
-    """Run the model over ``batches``, streaming Q/K into memory or into ``out``."""
-    from tqdm.auto import tqdm
-
-    if dtype not in _DTYPES:
-        raise ValueError(f"dtype must be 'float16' or 'float32', got {dtype!r}")
-    npd = _DTYPES[dtype]
-    config = model.config.get_text_config() if hasattr(model, "config") else None
-    n_model_layers = getattr(config, "num_hidden_layers", None)
-    wanted = _check_layers(layers, n_model_layers)
-    kinds = {"causal", "bidirectional"}
-    sink: Any = None
-    row, fold = 0, {}
-    extra_kwargs = _forward_kwargs(model)
-    bar = tqdm(total=n_batches, disable=not progress, desc="attentionviz capture", unit="batch")
-    try:
-        with capture_mode(model):
-            device = next(model.parameters()).device
-            for i, batch in enumerate(batches):
-                rec = Recorder(
-                    batch.valid, kinds, set(wanted) if layers is not None else None, i == 0
-                )
-                token = _ACTIVE.set(rec)
-                try:
-                    model(**{k: v.to(device) for k, v in batch.inputs.items()}, **extra_kwargs)
-                finally:
-                    _ACTIVE.reset(token)
-                _check_calls(model, rec, n_model_layers)
-                kinds = rec.kinds
-                ids = wanted if layers is not None else sorted(rec.q)
-                if sink is None:  # first batch: shapes, scale and mask kind are now known
-                    kinds = {_decide_mask(kinds, rec)}
-                    manifest, fold = _first_manifest(model, rec, ids, next(iter(kinds)), dtype)
-                    tokens = make_tokens(rec.rows(ids[0])[0].shape[1] // max(batch.n_seqs, 1))
-                    manifest.update(n_tokens=len(tokens), n_seqs=n_seqs)
-                    sink = _Sink(manifest, tokens, out)
-                n_rows = 0
-                for j, layer in enumerate(ids):
-                    q, k = rec.rows(layer)
-                    if layer in fold:
-                        q = q * fold[layer]
-                    qn, kn = _to_numpy(q, npd, layer, "queries"), _to_numpy(k, npd, layer, "keys")
-                    sink.write_rows(j, qn, kn, row)
-                    n_rows = qn.shape[1]
-                row += n_rows
-                bar.update(1)
-            if sink is None:
-                raise ValueError("nothing to capture: no batches")
-            return sink.finish()
-    except BaseException:
-        if sink is not None:
-            sink.abort()
-        raise
-    finally:
-        bar.close()
-
-
-def _first_manifest(
-    model: torch.nn.Module, rec: Recorder, ids: list[int], kind: str, dtype: str
-) -> tuple[dict[str, Any], dict[int, float]]:
-    """Manifest (without token counts) from the first batch, and per-layer Q scale folds."""
-    q0, k0 = rec.rows(ids[0])
-    ref = rec.scales[ids[0]]
-    manifest = make_manifest(
-        model_name=_model_name(model),
-        architecture=type(model).__name__,
-        scale=ref,
-        mask=kind,
-        dtype=dtype,
-        n_layers=len(ids),
-        n_heads=int(q0.shape[0]),
-        n_kv_heads=int(k0.shape[0]),
-        d_head=int(q0.shape[2]),
-        layer_ids=list(ids),
-    )
-    # Per-layer scales differ (e.g. GPT-2 scale_attn_by_inverse_layer_idx): fold the ratio into
-    # Q so that one `scale` holds for every layer and Q.K * scale is unchanged.
-    fold = {i: rec.scales[i] / ref for i in ids if rec.scales[i] != ref}
-    if fold:
-        manifest["extra"]["q_scale_folded"] = {str(i): r for i, r in fold.items()}
-    manifest["extra"]["model_type"] = getattr(model.config, "model_type", None)
-    return manifest, fold
-
-
-def _check_layers(layers: Sequence[int] | None, n_model_layers: int | None) -> list[int]:
-    if layers is None:
-        return list(range(n_model_layers or 0))
-    ids = sorted({operator.index(x) for x in layers})
-    if not ids:
-        raise ValueError("layers is empty; pass None for all layers")
-    if n_model_layers is not None and (ids[0] < 0 or ids[-1] >= n_model_layers):
-        raise IndexError(
-            f"layers {ids} out of range: the model has {n_model_layers} layers "
-            f"(valid 0..{n_model_layers - 1})"
-        )
-    return ids
-
-
-def _check_calls(model: torch.nn.Module, rec: Recorder, n_model_layers: int | None) -> None:
-    name = type(model).__name__
-    if rec.calls == 0:
-        raise UnsupportedModelError(
-            f"{name} ran without calling transformers' AttentionInterface, so attentionviz "
-            "cannot record its queries and keys"
-        )
-    if n_model_layers is not None and rec.calls != n_model_layers:
-        raise UnsupportedModelError(
-            f"{name} made {rec.calls} attention calls for {n_model_layers} layers "
-            "(cross-attention or shared layers are not supported)"
-        )
-
-
-def _decide_mask(kinds: set[str], rec: Recorder) -> str:
-    """The mask kind; when every sequence has one token both fit: ask the attention module."""
-    if len(kinds) == 1:
-        return next(iter(kinds))
-    return "causal" if rec.is_causal_attr else "bidirectional"
-
-
-def _to_numpy(t: torch.Tensor, npd: type, layer: int, what: str) -> np.ndarray:
-    with np.errstate(over="ignore"):  # overflow is reported below, by name
-        a = t.to(torch.float32).cpu().numpy().astype(npd, copy=False)
-    if npd is np.float16 and not np.isfinite(a).all():
-        raise ValueError(
-            f"{what} of layer {layer} overflow float16 (|x| > 65504); capture with dtype='float32'"
-        )
-    return a
-
-
-def _model_name(model: torch.nn.Module) -> str:
-    cfg = getattr(model, "config", None)
-    return str(
-        getattr(cfg, "name_or_path", "")
-        or getattr(cfg, "_name_or_path", "")
-        or type(model).__name__
-    )
-
-
-class _Sink:
-    """Where batches go: preallocated arrays in memory, or a ``.attnviz`` file being written."""
-
-    def __init__(self, manifest: dict, tokens: pd.DataFrame, out: PathLike | None) -> None:
-        self.manifest, self.tokens, self.out = manifest, tokens, out
-        m = manifest
-        npd = _DTYPES[m["dtype"]]
-        if out is None:
-            self.q = np.empty((m["n_layers"], m["n_heads"], m["n_tokens"], m["d_head"]), npd)
-            self.k = np.empty((m["n_layers"], m["n_kv_heads"], m["n_tokens"], m["d_head"]), npd)
-            self.writer = None
-        else:
-            self.writer = CaptureWriter(out, manifest, tokens)
-
-    def write_rows(self, layer: int, q: np.ndarray, k: np.ndarray, row: int) -> None:
-        if self.writer is not None:
-            self.writer.write_rows(layer, q, k, row)
-        else:
-            self.q[layer][:, row : row + q.shape[1]] = q
-            self.k[layer][:, row : row + k.shape[1]] = k
-
-    def finish(self) -> Capture:
-        if self.writer is None:
-            return Capture(_ArrayStore(self.q, self.k, self.tokens, self.manifest))
-        self.writer.commit()
-        return Capture(FileStore(self.out))  # type: ignore[arg-type]
-
-    def abort(self) -> None:
-        if self.writer is not None:
-            self.writer.abort()
 
 
 def capture(
@@ -466,16 +246,18 @@ def capture(
     texts = _check_texts(texts)
     meta = _tokens.normalize_metadata(metadata, len(texts))
     ids, batches, n_batches = text_batches(model, tokenizer, texts, batch_size, max_length)
-    return _run(
-        model,
-        batches,
-        n_batches,
-        lambda _: _tokens.text_token_table(ids, tokenizer, meta),
-        n_seqs=len(texts),
-        layers=layers,
-        dtype=dtype,
-        progress=progress,
-        out=out,
+    return Capture(
+        run(
+            model,
+            batches,
+            n_batches,
+            lambda _: _tokens.text_token_table(ids, tokenizer, meta),
+            n_seqs=len(texts),
+            layers=layers,
+            dtype=dtype,
+            progress=progress,
+            out=out,
+        )
     )
 
 
@@ -510,16 +292,18 @@ def capture_vision(
             )
         return _tokens.image_token_table(len(images), n_prefix, grid, meta)
 
-    return _run(
-        model,
-        batches,
-        n_batches,
-        make_tokens,
-        n_seqs=len(images),
-        layers=layers,
-        dtype=dtype,
-        progress=progress,
-        out=out,
+    return Capture(
+        run(
+            model,
+            batches,
+            n_batches,
+            make_tokens,
+            n_seqs=len(images),
+            layers=layers,
+            dtype=dtype,
+            progress=progress,
+            out=out,
+        )
     )
 
 

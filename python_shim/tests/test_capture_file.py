@@ -16,9 +16,8 @@ import pandas as pd
 import pytest
 
 import attentionviz as av
+import attentionviz.capture_file
 from attentionviz.capture_file import CaptureWriter
-
-PKG = str(Path(av.__file__).resolve().parents[1])
 
 
 def make_capture(
@@ -102,30 +101,43 @@ def test_load_is_lazy(tmp_path):
 
 
 def _run_writer_and_kill(tmp_path: Path, path: Path, stage: str) -> None:
-    """Start a subprocess overwriting ``path``, SIGKILL it at ``stage``."""
+    """Start a subprocess overwriting ``path`` with a new capture; SIGKILL it at ``stage``.
+
+    The child loads only ``capture_file.py`` (numpy + pandas, no torch) to start fast.
+    """
+    new = make_capture(seed=1, model_name="NEW")
+    (tmp_path / "manifest.json").write_text(json.dumps(new._m))
+    new.tokens.to_parquet(tmp_path / "tokens.parquet")
+    np.savez(tmp_path / "qk.npz", q=new._store._q, k=new._store._k)
     script = textwrap.dedent(
         f"""
-        import os, sys, time
-        import numpy as np
-        sys.path.insert(0, {PKG!r})
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
-        from test_capture_file import make_capture
-        import attentionviz.capture_file as cf
-        cap = make_capture(seed=1, model_name="NEW")
-        if {stage!r} == "rename":  # file complete, killed just before os.replace
+        import importlib.util, json, time
+        import numpy as np, pandas as pd
+        spec = importlib.util.spec_from_file_location("cf", {av.capture_file.__file__!r})
+        cf = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(cf)
+        d = {str(tmp_path)!r}
+        manifest = json.load(open(d + "/manifest.json"))
+        arrays = np.load(d + "/qk.npz")
+        w = cf.CaptureWriter({str(path)!r}, manifest, pd.read_parquet(d + "/tokens.parquet"))
+        if {stage!r} == "rows":  # killed with part of the rows written
+            w.write_rows(0, arrays["q"][0][:, :5], arrays["k"][0][:, :5], 0)
+        else:  # file complete and fsynced, killed just before os.replace
+            for layer in range(len(arrays["q"])):
+                w.write_rows(layer, arrays["q"][layer], arrays["k"][layer], 0)
             def stall(*a, **k):
-                print("READY", flush=True); time.sleep(60)
+                print("READY", flush=True)
+                time.sleep(60)
             cf.os.replace = stall
-            cap.save({str(path)!r})
-        else:  # killed with half the rows written
-            w = cf.CaptureWriter({str(path)!r}, cap._m, cap.tokens)
-            w.write_rows(0, cap._store.q(0)[:, :5], cap._store.k(0)[:, :5], 0)
-            print("READY", flush=True); time.sleep(60)
+            w.commit()
+        print("READY", flush=True)
+        time.sleep(60)
         """
     )
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "READY"
+        assert any(p.name.startswith(".c.attnviz.tmp-") for p in path.parent.iterdir())
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
