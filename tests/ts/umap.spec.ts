@@ -4,7 +4,7 @@ import { trustworthiness, trustworthinessSampled } from '../../src/compute/trust
 import { gaussian, mulberry32 } from './helpers';
 
 /** n points in `clusters` Gaussian blobs (centres ~N(0, spread^2), unit noise), with labels. */
-export function labelledBlobs(n: number, d: number, clusters: number, spread: number, seed: number): { data: Float32Array; labels: Int32Array } {
+function labelledBlobs(n: number, d: number, clusters: number, spread: number, seed: number): { data: Float32Array; labels: Int32Array } {
   const normal = gaussian(mulberry32(seed));
   const centres = Array.from({ length: clusters }, () => Array.from({ length: d }, () => spread * normal()));
   const data = new Float32Array(n * d);
@@ -17,7 +17,7 @@ export function labelledBlobs(n: number, d: number, clusters: number, spread: nu
 }
 
 /** Fraction of the k nearest embedded neighbours that share the point's label. */
-export function labelAgreement(low: Float32Array, n: number, dim: number, labels: Int32Array, k = 10): number {
+function labelAgreement(low: Float32Array, n: number, dim: number, labels: Int32Array, k = 10): number {
   const { indices } = exactKnn(low, n, dim, k);
   let same = 0;
   for (let i = 0; i < n; i++) for (let t = 0; t < k; t++) if (labels[indices[i * k + t]] === labels[i]) same++;
