@@ -35,6 +35,10 @@ test('quickstart runs and draws a non-blank scatterplot', { timeout: 240_000 }, 
   await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
   const root = page.locator('.attentionviz[data-ready="true"]');
   await root.waitFor({ timeout: 180_000 });
+  // PCA shows first; the quickstart asks for UMAP, computed in a web worker.
+  await page.waitForFunction(() => document.querySelector('.attentionviz').dataset.method === 'umap', null, {
+    timeout: 120_000,
+  });
   await root.scrollIntoViewIfNeeded();
   await page.waitForTimeout(500);
   const stats = await canvasStats(page);
@@ -89,6 +93,68 @@ test('Python sets the head and the highlight; the view follows', { timeout: 120_
   const stats = await canvasStats(page);
   assert.ok(stats.variance > 20, 'still drawing after the head change');
   await root.screenshot({ path: join(OUTPUT, 'python-head-and-highlight.png') });
+});
+
+test('lasso (shift-drag) selects exactly the tokens whose points are inside', { timeout: 120_000 }, async () => {
+  await runInKernel(page, 'viz.search = ""\nviz.clear_selection()');
+  const plot = page.locator('.attentionviz .av-plot');
+  const box = await plot.boundingBox();
+  // A rectangle around the middle of the plot, drawn as a lasso polygon.
+  const [x0, y0, x1, y1] = [box.width * 0.3, box.height * 0.3, box.width * 0.6, box.height * 0.7];
+  const expected = await page.evaluate(([ax, ay, bx, by]) => {
+    const handle = document.querySelector('.attentionviz').attentionviz;
+    const rows = new Set();
+    for (let i = 0; i < handle.pointCount(); i++) {
+      const [x, y] = handle.canvasPosition(i);
+      if (x > ax && x < bx && y > ay && y < by) rows.add(handle.tokenRow(i));
+    }
+    return [...rows].sort((a, b) => a - b);
+  }, [x0, y0, x1, y1]);
+  assert.ok(expected.length > 0, 'the lasso region holds points');
+  await page.keyboard.down('Shift');
+  await page.mouse.move(box.x + x0, box.y + y0);
+  await page.mouse.down();
+  for (const [x, y] of [[x1, y0], [x1, y1], [x0, y1], [x0, y0 + 1]]) {
+    await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
+  }
+  await page.mouse.up();
+  await page.keyboard.up('Shift');
+  const rows = JSON.parse(
+    await runInKernel(
+      page,
+      'import json, time\nt = time.time()\nwhile not len(viz.selection) and time.time() - t < 20: time.sleep(0.1)\nprint(json.dumps([int(r) for r in viz.selected_rows]))',
+    ),
+  );
+  assert.deepEqual(rows, expected);
+  await page.locator('.attentionviz').screenshot({ path: join(OUTPUT, 'lasso.png') });
+});
+
+test('colour, search and the sentence view respond', { timeout: 60_000 }, async () => {
+  const root = page.locator('.attentionviz');
+  await root.locator('[data-control="colour"] select').selectOption('pos_norm');
+  assert.equal(await runInKernel(page, 'print(viz.color_by)'), 'pos_norm\n');
+  await root.locator('.av-search').fill('the');
+  await page.waitForFunction(() => document.querySelector('.attentionviz .av-status').textContent.includes('match "the"'));
+  await runInKernel(page, 'viz.select([5])');
+  await root.locator('.av-sentence-focus').first().waitFor();
+  const sentence = await root.locator('.av-sentence-query').allTextContents();
+  const expected = JSON.parse(await runInKernel(page, 'import json\nt = cap.tokens\nprint(json.dumps(t[t.seq == t.seq[5]].sort_values("pos").text.tolist()))'));
+  assert.deepEqual(sentence, expected);
+  await root.screenshot({ path: join(OUTPUT, 'colour-search-sentence.png') });
+});
+
+test('matrix view fills every layer x head and opens one on click', { timeout: 240_000 }, async () => {
+  await runInKernel(page, 'viz.view = "matrix"');
+  const root = page.locator('.attentionviz');
+  const cells = Number(await runInKernel(page, 'print(viz.n_layers * viz.n_heads)'));
+  await page.waitForFunction((n) => Number(document.querySelector('.attentionviz').dataset.matrixPca) === n, cells, {
+    timeout: 120_000,
+  });
+  assert.equal(await root.locator('.av-cell').count(), cells);
+  await root.screenshot({ path: join(OUTPUT, 'matrix.png') });
+  await root.locator('.av-cell[data-layer="1"][data-head="4"]').click();
+  await page.waitForFunction(() => document.querySelector('.attentionviz').dataset.view === 'head');
+  assert.equal(await runInKernel(page, 'print(viz.head, viz.view)'), '(1, 4) head\n');
 });
 
 test('no errors in the browser console', () => {

@@ -51,7 +51,7 @@ export class LayoutPool {
 
   constructor(
     workerSource: string,
-    private readonly size = Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)),
+    private readonly size = Math.max(2, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)),
     private readonly cacheLimit = 512,
   ) {
     this.url = URL.createObjectURL(new Blob([workerSource], { type: 'text/javascript' }));

@@ -3,6 +3,7 @@
  * in as layouts finish (PCA first, then the chosen method), with per-head summary
  * numbers and an order by them. Click a cell to open that head.
  */
+import { jointLayout } from '../compute/layout';
 import { CancelledError } from '../compute/pool';
 import { headStats, type HeadStats } from '../compute/stats';
 import type { HeadQK } from '../model/qk_source';
@@ -24,6 +25,7 @@ interface Cell {
 
 /** Q/K requests in flight at once: enough to keep workers busy, few enough to stay responsive. */
 const FETCH_CONCURRENCY = 2;
+const METHOD_LABELS: Record<string, string> = { umap: 'UMAP', tsne: 't-SNE' };
 
 export class MatrixView {
   readonly element = h('div', { className: 'av-matrix' });
@@ -92,62 +94,78 @@ export class MatrixView {
     this.element.remove();
   }
 
+  /**
+   * Phase 1 fetches every head and draws its PCA (on this thread: milliseconds per
+   * head, and never stuck behind a long UMAP in the workers). Phase 2 queues the
+   * chosen method for every head in the worker pool.
+   */
   private async fill(generation: number): Promise<void> {
-    const queue = [...this.cells];
     const method = this.ctx.model.get('projection');
+    const total = this.cells.length;
+    const started = performance.now();
     let pcaDone = 0;
     let methodDone = 0;
-    const started = performance.now();
-    const total = this.cells.length;
     const report = (): void => {
       if (generation !== this.generation || this.ctx.model.get('view') !== 'matrix') return;
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      const tail = method === 'pca' ? '' : ` · ${method.toUpperCase()} ${methodDone}/${total}`;
+      const tail = method === 'pca' ? '' : ` · ${METHOD_LABELS[method] ?? method} ${methodDone}/${total}`;
       this.ctx.setStatus(`${total} heads · PCA ${pcaDone}/${total}${tail} · ${seconds} s`);
       this.ctx.root.dataset.matrixPca = String(pcaDone);
       this.ctx.root.dataset.matrixDone = String(method === 'pca' ? pcaDone : methodDone);
     };
     report();
-    const worker = async (): Promise<void> => {
+    const pcaParams = { ...this.ctx.layoutParams('pca'), dims: 2 as const };
+    await this.eachHead(generation, async (cell, qk) => {
+      const tokens = this.ctx.tokens;
+      if (tokens) {
+        const causal = this.ctx.model.get('mask') === 'causal';
+        cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, tokens.rowsBySeq.values(), this.ctx.model.get('scale'), causal);
+        this.caption(cell);
+      }
+      const key = this.ctx.layoutKey(cell.layer, cell.head, pcaParams);
+      const positions = this.ctx.pool?.cached(key) ?? jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, pcaParams);
+      if (generation !== this.generation) return;
+      this.set(cell, positions, 'pca');
+      pcaDone++;
+      report();
+      await new Promise((resolve) => setTimeout(resolve, 0)); // let the page breathe between heads
+    });
+    if (generation !== this.generation) return;
+    if (this.ctx.model.get('matrix_order') !== 'index') this.arrange();
+    this.ctx.root.dataset.matrixPcaSeconds = ((performance.now() - started) / 1000).toFixed(2);
+    if (method === 'pca') return;
+    const params = { ...this.ctx.layoutParams(method), dims: 2 as const };
+    await this.eachHead(generation, async (cell, qk) => {
+      const index = this.cells.indexOf(cell);
+      this.ctx
+        .layout(qk, params, 20 + index / 1000)
+        .then((positions) => {
+          if (generation !== this.generation) return;
+          this.set(cell, positions, method);
+          methodDone++;
+          report();
+          if (methodDone === total) this.ctx.root.dataset.matrixSeconds = ((performance.now() - started) / 1000).toFixed(2);
+        })
+        .catch(ignoreCancel);
+    });
+  }
+
+  /** Fetch every cell's Q/K (a few requests in flight) and hand each to `work`. */
+  private async eachHead(generation: number, work: (cell: Cell, qk: HeadQK) => Promise<void>): Promise<void> {
+    const queue = [...this.cells];
+    const next = async (): Promise<void> => {
       for (let cell = queue.shift(); cell; cell = queue.shift()) {
         if (generation !== this.generation) return;
-        let qk: HeadQK;
         try {
-          qk = await this.ctx.qk.fetch(cell.layer, cell.head);
+          const qk = await this.ctx.qk.fetch(cell.layer, cell.head);
+          if (generation !== this.generation) return;
+          await work(cell, qk);
         } catch (error) {
           cell.caption.textContent = `L${cell.layer} H${cell.head}: ${error instanceof Error ? error.message : String(error)}`;
-          continue;
         }
-        if (generation !== this.generation) return;
-        const tokens = this.ctx.tokens;
-        if (tokens) {
-          cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, tokens.rowsBySeq.values(), this.ctx.model.get('scale'), this.ctx.model.get('mask') === 'causal');
-          this.caption(cell);
-        }
-        const index = this.cells.indexOf(cell);
-        const pca = this.ctx.layout(qk, { ...this.ctx.layoutParams('pca'), dims: 2 }, 10 + index / 1000);
-        const chosen = method === 'pca' ? null : this.ctx.layout(qk, { ...this.ctx.layoutParams(method), dims: 2 }, 20 + index / 1000);
-        pca
-          .then((positions) => {
-            if (generation !== this.generation) return;
-            pcaDone++;
-            if (!cell.positions || cell.method === '') this.set(cell, positions, 'pca');
-            if (this.ctx.model.get('matrix_order') !== 'index') this.arrange();
-            report();
-          })
-          .catch(ignoreCancel);
-        chosen
-          ?.then((positions) => {
-            if (generation !== this.generation) return;
-            methodDone++;
-            this.set(cell, positions, method);
-            report();
-          })
-          .catch(ignoreCancel);
-        await pca.catch(() => undefined); // pace fetching with the PCA stage
       }
     };
-    await Promise.all(Array.from({ length: FETCH_CONCURRENCY }, worker));
+    await Promise.all(Array.from({ length: FETCH_CONCURRENCY }, next));
   }
 
   private set(cell: Cell, positions: Float32Array, method: string): void {
