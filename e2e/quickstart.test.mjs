@@ -76,6 +76,8 @@ test('hovering then clicking a point puts that token in viz.selection', { timeou
   );
   assert.deepEqual(selected.rows, [hoveredRow]);
   assert.deepEqual(selected.text, [hoveredText]);
+  // A selected query draws lines to its top-k keys (viz.top_k, 5 by default).
+  await page.waitForFunction(() => document.querySelector('.attentionviz').dataset.lines === '5');
   await page.locator('.attentionviz').screenshot({ path: join(OUTPUT, 'clicked.png') });
 });
 
@@ -90,8 +92,12 @@ test('Python sets the head and the highlight; the view follows', { timeout: 120_
     (n) => document.querySelector('.attentionviz .av-status').textContent.includes(`${n} selected`),
     expected,
   );
+  await page.waitForFunction(() => document.querySelector('.attentionviz').dataset.method === 'umap', null, {
+    timeout: 120_000,
+  });
   const stats = await canvasStats(page);
   assert.ok(stats.variance > 20, 'still drawing after the head change');
+  assert.equal(await root.getAttribute('data-lines'), '0', 'lines only for a single selected query');
   await root.screenshot({ path: join(OUTPUT, 'python-head-and-highlight.png') });
 });
 

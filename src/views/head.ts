@@ -256,6 +256,7 @@ export class HeadView {
     const focus = this.focusedQuery();
     if (!focus || !this.scene || !this.shown) {
       this.lines.draw([]);
+      this.ctx.root.dataset.lines = '0';
       return;
     }
     const n = this.shown.qk.nTokens;
@@ -268,6 +269,7 @@ export class HeadView {
       alpha: 0.35 + 0.5 * weight,
     }));
     this.lines.draw(lines);
+    this.ctx.root.dataset.lines = String(lines.length);
   }
 
   private resize(): void {
