@@ -40,7 +40,10 @@ module.exports = (config) => {
       },
     },
     reporters: ['progress'],
-    browserNoActivityTimeout: 120000,
+    // Layout specs run seconds-long synchronous loops on a 2-core machine: be patient.
+    browserNoActivityTimeout: 300000,
+    browserDisconnectTimeout: 120000,
+    pingTimeout: 300000,
     singleRun: true,
   });
 };

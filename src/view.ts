@@ -116,7 +116,14 @@ export function mountView(model: ViewModel, el: HTMLElement): () => void {
     headView.refresh();
     if (model.get('view') === 'matrix') matrixView.start();
   });
-  listen(['_qk_meta'], guard('show this head', () => headView.refresh()));
+  listen(
+    ['_qk_meta'],
+    guard('show this head', () => {
+      headView.refresh();
+      // A good head replaces the error a bad one left (unless WebGL itself is missing).
+      if (headView.available()) showMessage(model.get('error') ?? '');
+    }),
+  );
   listen(['head'], () => {
     const [layer, head] = model.get('head');
     layerControl.set(String(layer));

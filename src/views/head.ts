@@ -84,6 +84,11 @@ export class HeadView {
     this.resize();
   }
 
+  /** False when WebGL could not start (the view then shows why instead of a plot). */
+  available(): boolean {
+    return this.scene !== null;
+  }
+
   handle(): ViewHandle {
     return {
       pointCount: () => (this.shown ? 2 * this.shown.qk.nTokens : 0),
