@@ -1,0 +1,4 @@
+// Bundle-size probe: what importing our UMAP adds.
+import { umap } from '../../src/compute/umap';
+
+(globalThis as unknown as Record<string, unknown>).probe = umap;
