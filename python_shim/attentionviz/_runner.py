@@ -111,18 +111,27 @@ def run(
                     tokens = make_tokens(rec.rows(ids[0])[0].shape[1] // max(batch.n_seqs, 1))
                     manifest.update(n_tokens=len(tokens), n_seqs=n_seqs)
                     sink = _Sink(manifest, tokens, out)
-                n_rows = 0
+                n_rows = int(rec.rows(ids[0])[0].shape[1])
+                if row + n_rows > sink.manifest["n_tokens"]:
+                    raise RuntimeError(
+                        f"the model produced more token rows than the token table has "
+                        f"({sink.manifest['n_tokens']})"
+                    )
                 for j, layer in enumerate(ids):
                     q, k = rec.rows(layer)
                     if layer in fold:
                         q = q * fold[layer]
                     qn, kn = _to_numpy(q, npd, layer, "queries"), _to_numpy(k, npd, layer, "keys")
                     sink.write_rows(j, qn, kn, row)
-                    n_rows = qn.shape[1]
                 row += n_rows
                 bar.update(1)
             if sink is None:
                 raise ValueError("nothing to capture: no batches")
+            if row != sink.manifest["n_tokens"]:  # the model saw other tokens than the table
+                raise RuntimeError(
+                    f"the model produced {row} token rows, the token table has "
+                    f"{sink.manifest['n_tokens']}"
+                )
             return sink.finish()
     except BaseException:
         if sink is not None:

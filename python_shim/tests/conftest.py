@@ -76,6 +76,9 @@ def tiny_model(kind: str, **overrides: Any) -> Any:
         }[kind]
         # grouped-query attention (4 query heads share 2 kv heads) + RoPE
         cfg = cfg_cls(**TINY, vocab_size=vocab, num_key_value_heads=2, max_position_embeddings=256)
+    # Default init (std 0.02) gives near-uniform attention, which would hide a wrong scale
+    # or rotary; std 0.2 gives peaked but not one-hot attention (see `peakiness`).
+    cfg.initializer_range = 0.2
     for k, v in overrides.items():
         setattr(cfg, k, v)
     return cls(cfg).eval()
@@ -93,6 +96,12 @@ def reference_attentions(model: Any, inputs: dict[str, Any]) -> list[Any]:
             return list(model(**inputs, output_attentions=True).attentions)
     finally:
         model.set_attn_implementation(before)
+
+
+def peakiness(attentions: list[Any]) -> float:
+    """Mean over layers, heads and query rows of the largest attention weight. The contract
+    tests assert it is well above uniform, so that a wrong scale/position would show."""
+    return float(sum(a.float().max(-1).values.mean() for a in attentions) / len(attentions))
 
 
 def max_attention_error(cap: Any, attentions: list[Any], lengths: list[int]) -> float:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TEXTS, max_attention_error, model_state, reference_attentions
+from conftest import (
+    TEXTS,
+    max_attention_error,
+    model_state,
+    peakiness,
+    reference_attentions,
+)
 
 import attentionviz as av
 
@@ -20,7 +26,9 @@ def test_attention_matches_model(minilm, bert_capture):
     model, tok = minilm
     enc = tok(TEXTS, padding=True, return_tensors="pt")  # one padded batch (capture used 3+1)
     lengths = enc["attention_mask"].sum(1).tolist()
-    err = max_attention_error(bert_capture, reference_attentions(model, dict(enc)), lengths)
+    ref = reference_attentions(model, dict(enc))
+    assert peakiness(ref) > 0.3
+    err = max_attention_error(bert_capture, ref, lengths)
     print(f"\nmax abs attention error BERT (MiniLM, fp32): {err:.3e}")
     assert err < 1e-4
 

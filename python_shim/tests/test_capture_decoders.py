@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import TEXTS, max_attention_error, model_state, reference_attentions, tiny_model
+from conftest import (
+    TEXTS,
+    max_attention_error,
+    model_state,
+    peakiness,
+    reference_attentions,
+    tiny_model,
+)
 
 import attentionviz as av
 
@@ -25,7 +32,9 @@ def test_attention_matches_model(kind, gpt2_tokenizer):
     assert cap.mask == "causal"
     inputs = _padded(gpt2_tokenizer, TEXTS)
     lengths = inputs["attention_mask"].sum(1).tolist()
-    err = max_attention_error(cap, reference_attentions(model, inputs), lengths)
+    ref = reference_attentions(model, inputs)
+    assert peakiness(ref) > 0.4  # attention far from uniform: a wrong scale would show
+    err = max_attention_error(cap, ref, lengths)
     print(f"\nmax abs attention error {kind} (fp32): {err:.3e}")
     assert err < 1e-4
 

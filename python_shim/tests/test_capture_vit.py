@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import max_attention_error, model_state, reference_attentions, tiny_model
+from conftest import (
+    max_attention_error,
+    model_state,
+    peakiness,
+    reference_attentions,
+    tiny_model,
+)
 
 import attentionviz as av
 
@@ -32,7 +38,9 @@ def test_attention_matches_model(images, processor):
     assert model_state(model) == before
     assert cap.mask == "bidirectional" and (cap.n_layers, cap.n_heads, cap.d_head) == (2, 4, 16)
     pixels = processor(images=images, return_tensors="pt")["pixel_values"]
-    err = max_attention_error(cap, reference_attentions(model, {"pixel_values": pixels}), [17] * 3)
+    ref = reference_attentions(model, {"pixel_values": pixels})
+    assert peakiness(ref) > 0.3  # far from uniform (1/17): a wrong scale would show
+    err = max_attention_error(cap, ref, [17] * 3)
     print(f"\nmax abs attention error ViT (fp32): {err:.3e}")
     assert err < 1e-4
 
