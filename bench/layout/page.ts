@@ -66,14 +66,14 @@ async function runMethod(method: string, x: Float32Array, n: number, d: number):
     y = new Float32Array(model.embedding);
     epochs = model.epoch;
     model.destroy();
-  } else if (method.startsWith('ours')) {
+  } else if (method === 'ours-tsne') {
+    y = tsne(x, n, d, { nComponents: 2, seed: 42 });
+    note = '750 iterations';
+  } else if (method === 'ours' || method.startsWith('ours@')) {
     // 'ours' = defaults (umap-learn epochs); 'ours@200' = 200 epochs, as umap-js uses at n > 7,500.
     const fixed = method.includes('@') ? Number(method.split('@')[1]) : undefined;
     epochs = fixed ?? (n <= 10000 ? 500 : 200);
     y = umap(x, n, d, { nComponents: 2, seed: 42, nEpochs: fixed });
-  } else if (method === 'ours-tsne') {
-    y = tsne(x, n, d, { nComponents: 2, seed: 42 });
-    note = '750 iterations';
   } else throw new Error(`unknown method ${method}`);
   const seconds = (performance.now() - t0) / 1000;
   return { y, result: { method, seconds, epochs, note } };

@@ -1,6 +1,6 @@
 // Layout benchmark: our UMAP (src/compute/umap.ts) vs umap-js 1.4 and embedding-atlas's
 // WASM UMAP, on real joint Q/K data, in Debian's headless Chromium, all in one page/run.
-// Usage: node bench/layout/run.mjs [--quick] [--skip-build]
+// Usage: node bench/layout/run.mjs [--quick] [--skip-build] [--cases=<json list of {points,d,methods,sample?}>] [--out=<file>]
 //   (first: HF_HUB_OFFLINE=1 PYTHONPATH=python_shim .venv/bin/python bench/layout/make_data.py)
 // Prints a markdown table and writes it to bench/RESULTS-layout.md. Not a timed test.
 import { createServer } from 'node:http';
@@ -17,7 +17,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const args = new Set(process.argv.slice(2));
 
-const CASES = args.has('--quick')
+const casesArg = process.argv.find((a) => a.startsWith('--cases='));
+const outArg = process.argv.find((a) => a.startsWith('--out='));
+const CASES = casesArg
+  ? JSON.parse(casesArg.slice('--cases='.length))
+  : args.has('--quick')
   ? [{ points: 1000, d: 32, methods: ['umap-js', 'ours', 'embedding-atlas'] }]
   : [
       { points: 1000, d: 32, methods: ['umap-js', 'ours', 'embedding-atlas', 'ours-tsne'] },
@@ -148,7 +152,7 @@ its 10,000-point time (several minutes to tens of minutes). Not measured, so no 
 
 ${sizeTable}
 `;
-  await writeFile(path.join(root, 'bench', 'RESULTS-layout.md'), text);
+  await writeFile(outArg ? outArg.slice('--out='.length) : path.join(root, 'bench', 'RESULTS-layout.md'), text);
 }
 
 main().catch((e) => {

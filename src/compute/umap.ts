@@ -15,7 +15,9 @@
  *    is sampled every max(w) / w_e epochs ("epochs per sample") and pulled together by
  *    the attractive gradient -2ab d^(2(b-1)) / (1 + a d^(2b)) (y_i - y_j); each sample
  *    draws 5 random points pushed away by 2b / ((0.001 + d^2)(1 + a d^(2b))) (y_i - y_k).
- *    Gradients are clipped to [-4, 4] per coordinate.
+ *    Gradients are clipped to [-4, 4] per coordinate. The two gradient coefficients are
+ *    read from interpolated tables in d^2 (see coefficientTables); the layout is kept
+ *    in float64 during SGD and returned as float32.
  *
  * Initialisation: `options.init`, or PCA of the data plus 1e-4 jitter; either is then
  * rescaled to [0, 10] per axis as umap-learn does. metric 'cosine' normalises rows and
@@ -261,16 +263,39 @@ export function umap(data: Float32Array, n: number, d: number, options: UMAPOpti
 }
 
 /**
- * Gradient coefficients as functions of r = |y_i - y_j|, tabulated on r = i / 1024 for
- * r < 1 and r = i / 64 for 1 <= r < 64 (Math.pow and the division cost far more than a
- * table lookup in V8): attraction 2ab r^(2b-2) / (1 + a r^(2b)) and repulsion
- * 2b / ((0.001 + r^2)(1 + a r^(2b))). Linear interpolation between entries.
+ * Gradient coefficients as functions of the squared distance q = |y_i - y_j|^2,
+ * tabulated (Math.pow, sqrt and the division cost far more than a lookup in V8) on
+ * three uniform grids: q in [0, 1) step 1/1024, [1, 64) step 1/64, [64, 4096) step 1;
+ * linear interpolation; the exact formula beyond 4096. Attraction
+ * 2ab q^(b-1) / (1 + a q^b), repulsion 2b / ((0.001 + q)(1 + a q^b)). Relative
+ * interpolation error is about (h / q)^2 |f''| q^2 / (8 f): for q >= 1/64 below 1e-4
+ * (attraction) and 1e-3 (repulsion; 1e-4 from q >= 1/16). Attraction uses the exact
+ * formula below q = 1/64; repulsion there is mostly clipped at 4 anyway.
  */
-function coefficientTables(a: number, b: number): { attFine: Float32Array; attCoarse: Float32Array; repFine: Float32Array; repCoarse: Float32Array } {
-  const att = (r: number): number => (r > 0 ? (2 * a * b * Math.pow(r, 2 * b - 2)) / (1 + a * Math.pow(r, 2 * b)) : 0);
-  const rep = (r: number): number => (2 * b) / ((0.001 + r * r) * (1 + a * Math.pow(r, 2 * b)));
-  const make = (f: (r: number) => number, size: number, step: number): Float32Array => Float32Array.from({ length: size + 2 }, (_, i) => f(i / step));
-  return { attFine: make(att, 1024, 1024), attCoarse: make(att, 64 * 64, 64), repFine: make(rep, 1024, 1024), repCoarse: make(rep, 64 * 64, 64) };
+function coefficientTables(a: number, b: number): { att: Float64Array; rep: Float64Array } {
+  const att = (q: number): number => (q > 0 ? (2 * a * b * Math.pow(q, b - 1)) / (1 + a * Math.pow(q, b)) : 0);
+  const rep = (q: number): number => (2 * b) / ((0.001 + q) * (1 + a * Math.pow(q, b)));
+  const make = (f: (q: number) => number): Float64Array => {
+    const t = new Float64Array(TABLE_SIZE);
+    for (let i = 0; i <= 1024; i++) t[i] = f(i / 1024);
+    for (let i = 0; i <= 63 * 64; i++) t[L2 + i] = f(1 + i / 64);
+    for (let i = 0; i <= 4032; i++) t[L3 + i] = f(64 + i);
+    return t;
+  };
+  return { att: make(att), rep: make(rep) };
+}
+const L2 = 1026;
+const L3 = L2 + 63 * 64 + 2;
+const TABLE_SIZE = L3 + 4032 + 2;
+
+/** Table lookup (see coefficientTables) for 0 <= q < 4096. */
+function lookup(t: Float64Array, q: number): number {
+  let u: number;
+  if (q < 1) u = q * 1024;
+  else if (q < 64) u = L2 + (q - 1) * 64;
+  else u = L3 + (q - 64);
+  const i = u | 0;
+  return t[i] + (u - i) * (t[i + 1] - t[i]);
 }
 
 interface Schedule {
@@ -281,17 +306,7 @@ type Tables = ReturnType<typeof coefficientTables>;
 
 /** Coefficient of the attraction gradient at squared distance d2 > 0 (negative). */
 function attraction(d2: number, a: number, b: number, t: Tables): number {
-  const r = Math.sqrt(d2);
-  if (r < 1 && r >= 1 / 32) {
-    const u = r * 1024;
-    const i = u | 0;
-    return -(t.attFine[i] + (u - i) * (t.attFine[i + 1] - t.attFine[i]));
-  }
-  if (r >= 1 && r < 64) {
-    const u = r * 64;
-    const i = u | 0;
-    return -(t.attCoarse[i] + (u - i) * (t.attCoarse[i + 1] - t.attCoarse[i]));
-  }
+  if (d2 >= 1 / 64 && d2 < 4096) return -lookup(t.att, d2);
   const pb = Math.pow(d2, b);
   return (-2 * a * b * pb) / (d2 * (a * pb + 1));
 }
@@ -303,7 +318,7 @@ function attraction(d2: number, a: number, b: number, t: Tables): number {
  */
 function epoch2(y: Float64Array, n: number, sc: Schedule, epoch: number, alpha: number, a: number, b: number, t: Tables, seed: number): number {
   const { head, tail, m, eps, nextSample, epsNeg, nextNeg } = sc;
-  const repFine = t.repFine, repCoarse = t.repCoarse;
+  const rep = t.rep;
   const twoB = 2 * b;
   let s = seed;
   for (let e = 0; e < m; e++) {
@@ -331,16 +346,14 @@ function epoch2(y: Float64Array, n: number, sc: Schedule, epoch: number, alpha: 
       const ex = y0 - y[o], ey = y1 - y[o + 1];
       const q2 = ex * ex + ey * ey;
       if (q2 <= 0) continue;
-      const r = Math.sqrt(q2);
       let coeff: number;
-      if (r < 1) {
-        const u = r * 1024;
+      if (q2 < 4096) {
+        let u: number;
+        if (q2 < 1) u = q2 * 1024;
+        else if (q2 < 64) u = L2 + (q2 - 1) * 64;
+        else u = L3 + (q2 - 64);
         const i = u | 0;
-        coeff = repFine[i] + (u - i) * (repFine[i + 1] - repFine[i]);
-      } else if (r < 64) {
-        const u = r * 64;
-        const i = u | 0;
-        coeff = repCoarse[i] + (u - i) * (repCoarse[i + 1] - repCoarse[i]);
+        coeff = rep[i] + (u - i) * (rep[i + 1] - rep[i]);
       } else coeff = twoB / ((0.001 + q2) * (a * Math.pow(q2, b) + 1));
       const g0 = coeff * ex, g1 = coeff * ey;
       y0 += (g0 > 4 ? 4 : g0 < -4 ? -4 : g0) * alpha;
@@ -354,7 +367,7 @@ function epoch2(y: Float64Array, n: number, sc: Schedule, epoch: number, alpha: 
 /** epoch2 for 3D layouts. */
 function epoch3(y: Float64Array, n: number, sc: Schedule, epoch: number, alpha: number, a: number, b: number, t: Tables, seed: number): number {
   const { head, tail, m, eps, nextSample, epsNeg, nextNeg } = sc;
-  const repFine = t.repFine, repCoarse = t.repCoarse;
+  const rep = t.rep;
   const twoB = 2 * b;
   let s = seed;
   for (let e = 0; e < m; e++) {
@@ -383,16 +396,14 @@ function epoch3(y: Float64Array, n: number, sc: Schedule, epoch: number, alpha: 
       const ex = y0 - y[o], ey = y1 - y[o + 1], ez = y2 - y[o + 2];
       const q2 = ex * ex + ey * ey + ez * ez;
       if (q2 <= 0) continue;
-      const r = Math.sqrt(q2);
       let coeff: number;
-      if (r < 1) {
-        const u = r * 1024;
+      if (q2 < 4096) {
+        let u: number;
+        if (q2 < 1) u = q2 * 1024;
+        else if (q2 < 64) u = L2 + (q2 - 1) * 64;
+        else u = L3 + (q2 - 64);
         const i = u | 0;
-        coeff = repFine[i] + (u - i) * (repFine[i + 1] - repFine[i]);
-      } else if (r < 64) {
-        const u = r * 64;
-        const i = u | 0;
-        coeff = repCoarse[i] + (u - i) * (repCoarse[i + 1] - repCoarse[i]);
+        coeff = rep[i] + (u - i) * (rep[i + 1] - rep[i]);
       } else coeff = twoB / ((0.001 + q2) * (a * Math.pow(q2, b) + 1));
       const g0 = coeff * ex, g1 = coeff * ey, g2 = coeff * ez;
       y0 += (g0 > 4 ? 4 : g0 < -4 ? -4 : g0) * alpha;
@@ -427,9 +438,6 @@ function optimizeLayout(
   const epsNeg = new Float64Array(m);
   for (let e = 0; e < m; e++) epsNeg[e] = eps[e] / negativeRate;
   const sc: Schedule = { head, tail, m, eps, nextSample: eps.slice(0, m), epsNeg, nextNeg: epsNeg.slice() };
-  // Interpolation error of the tables (coefficientTables), relative: about
-  // (h / r)^2 |f''| r^2 / (8 f) -- below 3e-4 for attraction at r >= 1/32 (the exact
-  // formula is used below that, where r^(2b-2) is steep) and below 6e-4 for repulsion.
   const tables = coefficientTables(a, b);
   const pos = Float64Array.from(y); // float64 working copy: no float32 rounding per update
   let s = seed | 0 || 1; // xorshift32 state for negative samples
