@@ -163,6 +163,53 @@ test('matrix view fills every layer x head and opens one on click', { timeout: 2
   assert.equal(await runInKernel(page, 'print(viz.head, viz.view)'), '(1, 4) head\n');
 });
 
+test('viz.save writes a 2x PNG that is not blank and an SVG with one circle per visible point', { timeout: 120_000 }, async () => {
+  await runInKernel(page, 'viz.view = "head"\nviz.clear_selection()\nviz.select([5])');
+  await page.waitForFunction(() => document.querySelector('.attentionviz').dataset.lines === '5');
+  const dir = join(OUTPUT, 'export');
+  mkdirSync(dir, { recursive: true });
+  await runInKernel(page, `png = viz.save(${JSON.stringify(join(dir, 'head.png'))}, scale=2)\nsvg = viz.save(${JSON.stringify(join(dir, 'head.svg'))})`);
+  // The view answers after that cell has finished; the kernel handles the answer
+  // between cells (a cell that sleeps would block it), so poll with short cells.
+  for (let i = 0; i < 60; i++) {
+    if ((await runInKernel(page, 'print(png.done and svg.done)')).trim() === 'True') break;
+    await page.waitForTimeout(500);
+  }
+  const report = JSON.parse(
+    await runInKernel(
+      page,
+      [
+        'import json',
+        'assert png.done and svg.done, (png, svg)',
+        'import numpy as np, xml.etree.ElementTree as ET',
+        'from PIL import Image',
+        'img = np.asarray(Image.open(png.path).convert("L"), dtype=float)',
+        'root = ET.parse(svg.path).getroot()',
+        'ns = "{http://www.w3.org/2000/svg}"',
+        'circles = root.findall(f".//{ns}g[@class=\'points\']/{ns}circle")',
+        'lines = root.findall(f".//{ns}g[@class=\'lines\']/{ns}line")',
+        'print(json.dumps({"png": png.done, "svg": svg.done, "shape": img.shape, "std": img.std(), "circles": len(circles), "lines": len(lines), "width": float(root.get("width")), "height": float(root.get("height"))}))',
+      ].join('\n'),
+    ),
+  );
+  assert.ok(report.png && report.svg, 'both files written');
+  const box = await page.locator('.attentionviz .av-plot').boundingBox();
+  assert.equal(report.shape[1], Math.round(box.width) * 2);
+  assert.equal(report.shape[0], Math.round(box.height) * 2);
+  assert.ok(report.std > 5, `PNG looks blank (std ${report.std})`);
+  const visible = await page.evaluate(([w, h]) => {
+    const handle = document.querySelector('.attentionviz').attentionviz;
+    let count = 0;
+    for (let i = 0; i < handle.pointCount(); i++) {
+      const [x, y] = handle.canvasPosition(i);
+      if (x >= 0 && x <= w && y >= 0 && y <= h) count++;
+    }
+    return count;
+  }, [report.width, report.height]);
+  assert.equal(report.circles, visible);
+  assert.equal(report.lines, 5);
+});
+
 test('no errors in the browser console', () => {
   const ours = consoleErrors.filter((text) => !/favicon|404 \(Not Found\)/.test(text));
   assert.deepEqual(ours, []);

@@ -41,6 +41,10 @@ export function mountStandalone(el: HTMLElement, state: StandaloneState): () => 
   // Answers the view's requests for other heads (matrix view) from the embedded data.
   const answer = (content: unknown): void => {
     const request = content as { type?: string; request?: number; layer?: number; head?: number };
+    if (request?.type === 'html-request') {
+      model.deliver({ type: 'html', request: request.request }, [pageWithoutView(el)]);
+      return;
+    }
     if (request?.type !== 'qk') return;
     try {
       const found = qkFor(Number(request.layer), Number(request.head));
@@ -75,4 +79,13 @@ export function mountStandalone(el: HTMLElement, state: StandaloneState): () => 
     model.off('change:head', onHead);
     unmount();
   };
+}
+
+/** This page's own HTML with the rendered view removed: the file it was opened from. */
+function pageWithoutView(el: HTMLElement): DataView {
+  const copy = document.documentElement.cloneNode(true) as HTMLElement;
+  const root = el.id ? copy.querySelector(`#${CSS.escape(el.id)}`) : null;
+  root?.replaceChildren();
+  const bytes = new TextEncoder().encode(`<!doctype html>\n${copy.outerHTML}`);
+  return new DataView(bytes.buffer);
 }

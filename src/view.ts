@@ -83,20 +83,68 @@ export function mountView(model: ViewModel, el: HTMLElement): () => void {
   const orderControl = toolbar.select('order', [['index', 'layer x head'], ['entropy', 'entropy ↑'], ['distance', 'Q-K distance ↑']], model.get('matrix_order'), (matrix_order) => ctx.update({ matrix_order }));
   const searchControl = toolbar.search('search token', model.get('search'), (search) => ctx.update({ search }));
   const resetControl = toolbar.button('reset', 'Reset the camera (r)', () => headView.resetCamera());
+  const download = (blob: Blob, name: string): void => {
+    const url = URL.createObjectURL(blob);
+    const anchor = h('a', { attrs: { href: url, download: name } });
+    anchor.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  };
+  const figureName = (extension: string): string => {
+    const [layer, head] = model.get('head');
+    return `attentionviz-L${layer}-H${head}.${extension}`;
+  };
+  const exportButtons = [
+    toolbar.button('PNG', 'Download the plot as PNG (2x)', () =>
+      headView.exportFigure('png', 2).then((blob) => download(blob, figureName('png')), (error) => notify(String(error))),
+    ),
+    toolbar.button('SVG', 'Download the plot as SVG', () =>
+      headView.exportFigure('svg').then((blob) => download(blob, figureName('svg')), (error) => notify(String(error))),
+    ),
+    toolbar.button('HTML', 'Download a standalone, offline HTML view', () => {
+      const request = Date.now();
+      pendingHtml.add(request);
+      model.send({ type: 'html-request', request });
+    }),
+  ];
+  // Export requests from the host (Python's viz.save) and its HTML answers.
+  const pendingHtml = new Set<number>();
+  const onCustom = (message: unknown, buffers: DataView[] = []): void => {
+    const content = message as { type?: string; request?: number; format?: string; scale?: number; message?: string };
+    if (content?.type === 'export' && (content.format === 'png' || content.format === 'svg')) {
+      const format = content.format;
+      headView
+        .exportFigure(format, content.scale ?? 1)
+        .then((blob) => blob.arrayBuffer())
+        .then((bytes) => model.send({ type: 'export-result', request: content.request, format }, undefined, [bytes]))
+        .catch((error: unknown) => model.send({ type: 'export-error', request: content.request, message: String(error instanceof Error ? error.message : error) }));
+    } else if (content?.type === 'html' && pendingHtml.delete(content.request ?? -1) && buffers[0]) {
+      const view = buffers[0];
+      download(new Blob([view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer], { type: 'text/html' }), figureName('html'));
+    } else if (content?.type === 'html-error' && pendingHtml.delete(content.request ?? -1)) {
+      notify(`HTML export failed: ${content.message}`);
+    }
+  };
+  model.on('msg:custom', onCustom);
+  cleanups.push(() => model.off('msg:custom', onCustom));
   toolbar.setTitle(model.get('model_name') || 'attentionviz');
 
+  const refreshHead = guard('show this head', () => {
+    headView.refresh();
+    // A good head replaces the error a bad one left (unless WebGL itself is missing).
+    if (headView.available()) showMessage(model.get('error') ?? '');
+  });
   const showView = (): void => {
     const matrix = model.get('view') === 'matrix';
     viewControl.set(model.get('view'));
     root.dataset.view = model.get('view');
     matrixView.element.style.display = matrix ? '' : 'none';
     headView.element.style.display = matrix ? 'none' : '';
-    for (const control of [layerControl, headControl, dimsControl, resetControl]) control.show(!matrix);
+    for (const control of [layerControl, headControl, dimsControl, resetControl, ...exportButtons]) control.show(!matrix);
     orderControl.show(matrix);
     if (matrix) matrixView.start();
     else {
       matrixView.stop();
-      headView.updateStatus();
+      refreshHead();
     }
   };
   const loadTokens = guard('read the token table', () => {
@@ -113,17 +161,10 @@ export function mountView(model: ViewModel, el: HTMLElement): () => void {
 
   listen(['_tokens'], () => {
     loadTokens();
-    headView.refresh();
+    refreshHead();
     if (model.get('view') === 'matrix') matrixView.start();
   });
-  listen(
-    ['_qk_meta'],
-    guard('show this head', () => {
-      headView.refresh();
-      // A good head replaces the error a bad one left (unless WebGL itself is missing).
-      if (headView.available()) showMessage(model.get('error') ?? '');
-    }),
-  );
+  listen(['_qk_meta'], () => refreshHead());
   listen(['head'], () => {
     const [layer, head] = model.get('head');
     layerControl.set(String(layer));
@@ -133,7 +174,7 @@ export function mountView(model: ViewModel, el: HTMLElement): () => void {
     normalizeControl.set(model.get('normalize'));
     projectionControl.set(model.get('projection'));
     dimsControl.set(String(model.get('dims')));
-    headView.refresh();
+    refreshHead();
     if (model.get('view') === 'matrix') matrixView.start();
   });
   listen(['view'], showView);
@@ -180,7 +221,6 @@ export function mountView(model: ViewModel, el: HTMLElement): () => void {
 
   loadTokens();
   applyTheme();
-  guard('show this head', () => headView.refresh())();
   showView();
   if (model.get('error')) showMessage(model.get('error'));
 

@@ -86,6 +86,40 @@ def _jsonable(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+class SaveRequest:
+    """A figure the view is rendering for ``AttentionViz.save`` (PNG/SVG).
+
+    The browser answers after the requesting cell finishes; then ``done`` is True and
+    the file exists, or ``error`` says what went wrong.
+    """
+
+    _next_id = 1
+
+    def __init__(self, path: pathlib.Path, fmt: str) -> None:
+        self.id = SaveRequest._next_id
+        SaveRequest._next_id += 1
+        self.path = path
+        self.format = fmt
+        self.done = False
+        self.error: str | None = None
+
+    def write(self, data: bytes) -> None:
+        write_atomic(self.path, data)
+        self.done = True
+
+    def fail(self, message: str) -> None:
+        self.error = message
+
+    def __repr__(self) -> str:
+        if self.error:
+            state = f"failed: {self.error}"
+        elif self.done:
+            state = "written"
+        else:
+            state = "waiting for the view to render it (it must be on screen)"
+        return f"<SaveRequest {self.format.upper()} {self.path}: {state}>"
+
+
 def to_html(
     viz: AttentionViz,
     path: str | os.PathLike[str],
@@ -98,6 +132,16 @@ def to_html(
     ``heads="all"`` embeds every layer x head (fp16) so the page can switch heads;
     ``"current"`` or a list of ``(layer, head)`` keeps the file smaller.
     """
+    return write_atomic(path, html_bytes(viz, heads=heads, progress=progress))
+
+
+def html_bytes(
+    viz: AttentionViz,
+    *,
+    heads: Iterable[tuple[int, int]] | str = "all",
+    progress: bool = True,
+) -> bytes:
+    """The standalone page of ``viz`` (see ``to_html``) as UTF-8 bytes."""
     bundle = _STATIC / "widget.js"
     if not bundle.exists():
         raise FileNotFoundError(
@@ -134,4 +178,4 @@ def to_html(
         state=_json_for_script(state),
         bundle=_b64(bundle.read_bytes()),
     )
-    return write_atomic(path, page.encode("utf-8"))
+    return page.encode("utf-8")

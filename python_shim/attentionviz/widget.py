@@ -165,6 +165,7 @@ class AttentionViz(anywidget.AnyWidget):
             raise ValueError(f"dtype must be 'float16' or 'float32', got {dtype!r}")
         self._capture = capture
         self._wire_dtype = dtype
+        self._saves: dict[int, Any] = {}
         # Naming a head means "show me that head"; otherwise start on the matrix view.
         if head is not None:
             kwargs.setdefault("view", "head")
@@ -221,9 +222,18 @@ class AttentionViz(anywidget.AnyWidget):
             self._keys = keys
             self._qk_meta = meta
 
-    def _on_request(self, _widget: Any, content: dict[str, Any], _buffers: list[Any]) -> None:
-        """Answer the view's request for another head's Q/K (matrix view thumbnails)."""
-        if not isinstance(content, dict) or content.get("type") != "qk":
+    def _on_request(self, _widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
+        """Messages from the view: Q/K requests (matrix view), exports it rendered, HTML."""
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind in ("export-result", "export-error"):
+            self._finish_save(content, buffers)
+            return
+        if kind == "html-request":
+            self._send_html(content.get("request"))
+            return
+        if kind != "qk":
             return
         request = content.get("request")
         try:
@@ -302,14 +312,53 @@ class AttentionViz(anywidget.AnyWidget):
 
     # --- export ---------------------------------------------------------------------
 
-    def save(self, path: str | pathlib.Path, **options: Any) -> pathlib.Path:
-        """Save the view. ``.html``: a self-contained offline page (see ``export.to_html``)."""
-        from .export import to_html
+    def save(self, path: str | pathlib.Path, *, scale: float = 1.0, **options: Any) -> Any:
+        """Save the view to ``path``; the format follows the extension.
 
-        suffix = pathlib.Path(path).suffix.lower()
+        - ``.html``: a self-contained, offline, interactive page, written now
+          (see ``export.to_html`` for options). Returns the path.
+        - ``.png`` (``scale`` x the on-screen size) and ``.svg`` (points, lines, labels,
+          legend): rendered by the view shown in the notebook, so the view must be on
+          screen. The kernel receives the image once the cell has finished; the file is
+          then written atomically. Returns a ``SaveRequest`` (``.done``, ``.error``).
+        """
+        from .export import SaveRequest, to_html
+
+        target = pathlib.Path(path)
+        suffix = target.suffix.lower()
         if suffix in (".html", ".htm"):
-            return to_html(self, path, **options)
-        raise ValueError(
-            f"save(): cannot write {suffix or 'a file without extension'!r} files yet; "
-            "supported: .html"
+            return to_html(self, target, **options)
+        if suffix not in (".png", ".svg"):
+            raise ValueError(
+                f"save(): cannot write {suffix or 'a file without extension'!r} files; "
+                "supported: .html, .png, .svg"
+            )
+        if options:
+            raise TypeError(f"save() got unexpected option(s) for {suffix}: {sorted(options)}")
+        if not 0 < float(scale) <= 8:
+            raise ValueError(f"save(): scale must be in (0, 8], got {scale}")
+        request = SaveRequest(target, suffix[1:])
+        self._saves[request.id] = request
+        self.send(
+            {"type": "export", "format": suffix[1:], "scale": float(scale), "request": request.id}
         )
+        return request
+
+    def _finish_save(self, content: dict[str, Any], buffers: list[Any]) -> None:
+        request = self._saves.pop(content.get("request"), None)
+        if request is None:  # answered already (several views of one widget)
+            return
+        if content.get("type") == "export-error" or not buffers:
+            request.fail(str(content.get("message", "the view sent no image")))
+        else:
+            request.write(bytes(buffers[0]))
+
+    def _send_html(self, request: Any) -> None:
+        from .export import html_bytes
+
+        try:
+            page = html_bytes(self, progress=False)
+        except Exception as error:  # shown in the view; the kernel keeps running
+            self.send({"type": "html-error", "request": request, "message": str(error)})
+            return
+        self.send({"type": "html", "request": request}, buffers=[page])

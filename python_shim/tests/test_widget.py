@@ -219,3 +219,51 @@ def test_bad_head_request_is_answered_with_an_error(small_capture: av.Capture) -
     assert sent[0][0]["request"] == 3
     assert "out of range" in sent[0][0]["message"]
     assert request_head(viz, {"type": "something-else"}) == []
+
+
+def test_png_save_is_written_atomically_when_the_view_answers(
+    small_capture: av.Capture, tmp_path
+) -> None:
+    viz = av.AttentionViz(small_capture)
+    target = tmp_path / "fig.png"
+    target.write_bytes(b"old figure")
+    sent = request_head(viz, {"type": "noop"})  # installs the recorder on viz.send
+    request = viz.save(target, scale=2)
+    assert "waiting for the view" in repr(request)
+    content = sent[-1][0]
+    assert content == {"type": "export", "format": "png", "scale": 2.0, "request": request.id}
+    assert target.read_bytes() == b"old figure"  # nothing touched before the answer
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+    viz._handle_msg(
+        {
+            "content": {
+                "data": {
+                    "method": "custom",
+                    "content": {"type": "export-result", "request": request.id, "format": "png"},
+                }
+            },
+            "buffers": [memoryview(png)],
+        }
+    )
+    assert request.done and target.read_bytes() == png
+    with pytest.raises(ValueError, match="scale"):
+        viz.save(tmp_path / "x.png", scale=0)
+
+
+def test_failed_export_keeps_the_old_file(small_capture: av.Capture, tmp_path) -> None:
+    viz = av.AttentionViz(small_capture)
+    target = tmp_path / "fig.svg"
+    target.write_text("<svg/>")
+    request_head(viz, {"type": "noop"})
+    request = viz.save(target)
+    request_head(viz, {"type": "export-error", "request": request.id, "message": "no layout"})
+    assert request.error == "no layout" and not request.done
+    assert target.read_text() == "<svg/>"
+
+
+def test_view_can_ask_for_the_standalone_html(small_capture: av.Capture) -> None:
+    viz = av.AttentionViz(small_capture)
+    sent = request_head(viz, {"type": "html-request", "request": 4})
+    content, buffers = sent[0]
+    assert content == {"type": "html", "request": 4}
+    assert bytes(buffers[0]).startswith(b"<!doctype html>")

@@ -234,6 +234,32 @@ export class ScatterScene {
     this.renderer.render(this.scene, this.camera);
   }
 
+  /**
+   * A copy of the plot rendered at `scale` x the CSS size (e.g. 2 for a print-quality
+   * PNG), as a 2D canvas; the on-screen canvas is restored afterwards.
+   */
+  renderAt(scale: number): HTMLCanvasElement {
+    const ratio = this.renderer.getPixelRatio();
+    this.renderer.setPixelRatio(scale);
+    this.renderer.setSize(this.width, this.height, false);
+    this.material.uniforms.pixelRatio.value = scale;
+    this.renderer.render(this.scene, this.camera);
+    const copy = document.createElement('canvas');
+    copy.width = this.canvas.width;
+    copy.height = this.canvas.height;
+    copy.getContext('2d')?.drawImage(this.canvas, 0, 0);
+    this.renderer.setPixelRatio(ratio);
+    this.renderer.setSize(this.width, this.height, false);
+    this.material.uniforms.pixelRatio.value = ratio;
+    this.renderNow();
+    return copy;
+  }
+
+  /** Point size in CSS pixels. */
+  getPointSize(): number {
+    return this.material.uniforms.pointSize.value as number;
+  }
+
   requestRender(): void {
     if (!this.frameRequest) this.frameRequest = requestAnimationFrame(() => this.renderNow());
   }

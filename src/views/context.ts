@@ -25,13 +25,14 @@ export class ViewContext {
     return { method, dims: Number(this.model.get('dims')) === 3 ? 3 : 2, normalize: this.model.get('normalize'), seed: 42 };
   }
 
-  layoutKey(layer: number, head: number, params: LayoutParams): string {
-    return layoutKey(this.model.get('_capture_id') || 'capture', layer, head, params);
+  /** Cache key of a layout of `qk` (which may be a prefix sample of the tokens). */
+  layoutKey(qk: Pick<HeadQK, 'layer' | 'head' | 'nTokens'>, params: LayoutParams): string {
+    return `${layoutKey(this.model.get('_capture_id') || 'capture', qk.layer, qk.head, params)}|${qk.nTokens}`;
   }
 
   /** A head's layout: cached, else from a worker, else (no workers) on this thread. */
   layout(qk: HeadQK, params: LayoutParams, priority: number, onProgress?: (fraction: number, stage: string) => void): Promise<Float32Array> {
-    const key = this.layoutKey(qk.layer, qk.head, params);
+    const key = this.layoutKey(qk, params);
     if (this.pool) {
       return this.pool.run({ key, queries: qk.queries, keys: qk.keys, nTokens: qk.nTokens, dHead: qk.dHead, params, priority, onProgress });
     }

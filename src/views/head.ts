@@ -8,6 +8,9 @@ import { CancelledError } from '../compute/pool';
 import { pointsInPolygon } from '../compute/polygon';
 import { PointIndex } from '../compute/spatial';
 import { decodeHead, type HeadQK } from '../model/qk_source';
+import type { Figure } from '../export/figure';
+import { composePng } from '../export/png';
+import { figureToSvg } from '../export/svg';
 import { LineOverlay, type OverlayLine } from '../render/overlay';
 import { EMPHASIS, ScatterScene } from '../render/scatter';
 import { h } from '../ui/dom';
@@ -58,6 +61,11 @@ export class HeadView {
   private readonly cleanups: Array<() => void> = [];
   private cameraTimer = 0;
   private restoringCamera = false;
+  /** What is on screen, kept for figure export. */
+  private colors: Float32Array = new Float32Array(0);
+  private emphasis: Float32Array = new Float32Array(0);
+  private legendEntries: Array<{ color: string; label: string }> = [];
+  private lineList: OverlayLine[] = [];
 
   constructor(private readonly ctx: ViewContext) {
     try {
@@ -108,6 +116,8 @@ export class HeadView {
 
   /** The head (from the model's Q/K traits), normalization, projection or dims changed. */
   refresh(): void {
+    // Hidden behind the matrix view: lay out nothing until it is shown (see view.ts).
+    if (this.ctx.model.get('view') !== 'head') return;
     const meta = this.ctx.model.get('_qk_meta');
     const queries = this.ctx.model.get('_queries');
     const keys = this.ctx.model.get('_keys');
@@ -122,7 +132,7 @@ export class HeadView {
       return priority <= 1 && (Number(layer) !== qk.layer || Number(head) !== qk.head);
     });
     const method = METHOD_NAMES[wanted.method] ?? wanted.method;
-    const cached = this.ctx.pool?.cached(this.ctx.layoutKey(qk.layer, qk.head, wanted));
+    const cached = this.ctx.pool?.cached(this.ctx.layoutKey(qk, wanted));
     const first = cached ? Promise.resolve(cached) : this.ctx.layout(qk, pcaParams, 0);
     first
       .then((positions) => {
@@ -150,6 +160,8 @@ export class HeadView {
     if (!this.shown || !this.scene) return;
     const coloring = pointColors(this.ctx.model.get('color_by'), this.ctx.tokens, this.shown.qk.nTokens, this.ctx.theme);
     this.scene.setColors(coloring.rgb);
+    this.colors = coloring.rgb;
+    this.legendEntries = coloring.legend.slice(0, 12);
     this.legend.replaceChildren(
       ...coloring.legend.slice(0, 12).map(({ color, label }) =>
         h('span', {}, Object.assign(h('span', { className: 'av-swatch' }), { style: `background:${color}` }), label),
@@ -176,6 +188,7 @@ export class HeadView {
     for (const row of matches) if (row < n) emphasis[row] = emphasis[n + row] = EMPHASIS.highlighted;
     if (focus) for (const { row } of focus.targets) emphasis[n + row] = EMPHASIS.highlighted;
     this.scene.setEmphasis(emphasis);
+    this.emphasis = emphasis;
     this.drawLines();
     this.sentence.render(this.shown.qk);
     this.updateStatus();
@@ -192,6 +205,47 @@ export class HeadView {
 
   resetCamera(): void {
     this.scene?.resetCamera();
+  }
+
+  /** The plot as drawn, for PNG/SVG export. */
+  figure(): Figure {
+    if (!this.scene || !this.shown) throw new Error('nothing to export yet: the head has no layout');
+    const { qk, method } = this.shown;
+    const n = qk.nTokens;
+    const xy = this.scene.projectAll();
+    const points = Array.from({ length: 2 * n }, (_, i) => ({
+      x: xy[2 * i],
+      y: xy[2 * i + 1],
+      r: this.colors[3 * i] ?? 0.5,
+      g: this.colors[3 * i + 1] ?? 0.5,
+      b: this.colors[3 * i + 2] ?? 0.5,
+      emphasis: this.emphasis[i] ?? 1,
+    }));
+    const tokens = this.ctx.tokens;
+    const labelled = [...this.ctx.selectedRows()].slice(0, 40);
+    const labels = tokens ? labelled.map((row) => ({ x: xy[2 * row], y: xy[2 * row + 1], text: tokens.text[row] })) : [];
+    const rect = this.plot.getBoundingClientRect();
+    return {
+      width: Math.round(rect.width) || 640,
+      height: Math.round(rect.height) || 480,
+      background: this.ctx.theme.background,
+      foreground: this.ctx.theme.foreground,
+      ring: this.ctx.theme.ring,
+      pointSize: this.scene.getPointSize(),
+      points,
+      lines: this.lineList,
+      labels,
+      legend: this.legendEntries,
+      title: `${this.ctx.model.get('model_name') || 'attentionviz'} · layer ${qk.layer} head ${qk.head} · ${METHOD_NAMES[method] ?? method}`,
+    };
+  }
+
+  /** PNG at `scale` x the on-screen size, or SVG. */
+  async exportFigure(format: 'png' | 'svg', scale = 1): Promise<Blob> {
+    const figure = this.figure();
+    if (format === 'svg') return new Blob([figureToSvg(figure)], { type: 'image/svg+xml' });
+    if (!(scale > 0 && scale <= 8)) throw new Error(`PNG scale must be in (0, 8], got ${scale}`);
+    return composePng(this.scene!.renderAt(scale), figure, scale);
   }
 
   dispose(): void {
@@ -260,6 +314,7 @@ export class HeadView {
   private drawLines(): void {
     const focus = this.focusedQuery();
     if (!focus || !this.scene || !this.shown) {
+      this.lineList = [];
       this.lines.draw([]);
       this.ctx.root.dataset.lines = '0';
       return;
@@ -273,6 +328,7 @@ export class HeadView {
       color: this.ctx.theme.foreground,
       alpha: 0.35 + 0.5 * weight,
     }));
+    this.lineList = lines;
     this.lines.draw(lines);
     this.ctx.root.dataset.lines = String(lines.length);
   }

@@ -25,6 +25,20 @@ interface Cell {
 
 /** Q/K requests in flight at once: enough to keep workers busy, few enough to stay responsive. */
 const FETCH_CONCURRENCY = 2;
+/**
+ * Thumbnails lay out at most this many tokens per head: the first whole sequences
+ * (token rows are ordered by sequence). A 100 px thumbnail gains nothing from more,
+ * and UMAP of every head of a large capture would take minutes. Opening a head lays
+ * out all of its tokens.
+ */
+export const THUMBNAIL_TOKENS = 1500;
+
+/** Q/K of the first `rows` tokens. */
+function prefix(qk: HeadQK, rows: number): HeadQK {
+  if (rows >= qk.nTokens) return qk;
+  return { ...qk, nTokens: rows, queries: qk.queries.slice(0, rows * qk.dHead), keys: qk.keys.slice(0, rows * qk.dHead) };
+}
+
 const METHOD_LABELS: Record<string, string> = { umap: 'UMAP', tsne: 't-SNE' };
 
 export class MatrixView {
@@ -115,27 +129,33 @@ export class MatrixView {
     };
     report();
     const pcaParams = { ...this.ctx.layoutParams('pca'), dims: 2 as const };
-    await this.eachHead(generation, async (cell, qk) => {
-      const tokens = this.ctx.tokens;
-      if (tokens) {
-        const causal = this.ctx.model.get('mask') === 'causal';
-        cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, tokens.rowsBySeq.values(), this.ctx.model.get('scale'), causal);
-        this.caption(cell);
-      }
-      const key = this.ctx.layoutKey(cell.layer, cell.head, pcaParams);
-      const positions = this.ctx.pool?.cached(key) ?? jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, pcaParams);
+    const params = { ...this.ctx.layoutParams(method), dims: 2 as const };
+    // The sample: whole sequences from the start, up to THUMBNAIL_TOKENS tokens.
+    const sequences: number[][] = [];
+    let rows = 0;
+    for (const sequence of this.ctx.tokens?.rowsBySeq.values() ?? []) {
+      const end = Math.max(...sequence) + 1;
+      if (sequences.length && end > THUMBNAIL_TOKENS) break;
+      sequences.push(sequence);
+      rows = Math.max(rows, end);
+    }
+    this.ctx.root.dataset.matrixTokens = String(rows);
+    await this.eachHead(generation, async (cell, full) => {
+      const qk = prefix(full, rows || full.nTokens);
+      const causal = this.ctx.model.get('mask') === 'causal';
+      cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, sequences, this.ctx.model.get('scale'), causal);
+      this.caption(cell);
+      const positions = this.ctx.pool?.cached(this.ctx.layoutKey(qk, pcaParams)) ?? jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, pcaParams);
       if (generation !== this.generation) return;
       this.set(cell, positions, 'pca');
       pcaDone++;
       report();
-      await new Promise((resolve) => setTimeout(resolve, 0)); // let the page breathe between heads
-    });
-    if (generation !== this.generation) return;
-    if (this.ctx.model.get('matrix_order') !== 'index') this.arrange();
-    this.ctx.root.dataset.matrixPcaSeconds = ((performance.now() - started) / 1000).toFixed(2);
-    if (method === 'pca') return;
-    const params = { ...this.ctx.layoutParams(method), dims: 2 as const };
-    await this.eachHead(generation, async (cell, qk) => {
+      if (pcaDone === total) {
+        this.ctx.root.dataset.matrixPcaSeconds = ((performance.now() - started) / 1000).toFixed(2);
+        if (this.ctx.model.get('matrix_order') !== 'index') this.arrange();
+      }
+      if (method === 'pca') return;
+      // Queued as soon as its PCA is drawn; the workers run them in cell order.
       const index = this.cells.indexOf(cell);
       this.ctx
         .layout(qk, params, 20 + index / 1000)
@@ -147,6 +167,7 @@ export class MatrixView {
           if (methodDone === total) this.ctx.root.dataset.matrixSeconds = ((performance.now() - started) / 1000).toFixed(2);
         })
         .catch(ignoreCancel);
+      await new Promise((resolve) => setTimeout(resolve, 0)); // let the page breathe between heads
     });
   }
 
