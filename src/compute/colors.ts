@@ -20,7 +20,7 @@ export function queryKeyColors(nTokens: number, query: RGB, key: RGB): Float32Ar
 
 /** Linear interpolation through evenly spaced colour stops; t in [0, 1]. */
 export function rampColor(stops: RGB[], t: number): RGB {
-  const clamped = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0));
+  const clamped = Math.min(1, Math.max(0, Number.isNaN(t) ? 0 : t));
   const scaled = clamped * (stops.length - 1);
   const i = Math.min(Math.floor(scaled), stops.length - 2);
   const f = scaled - i;
