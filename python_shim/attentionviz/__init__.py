@@ -14,7 +14,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-from .capture import Capture, capture, capture_vision
+from .capture import Capture, UnsupportedModelError, capture, capture_vision
 from .capture_file import CaptureFileError, load
 from .widget import AttentionViz
 
@@ -22,6 +22,7 @@ __all__ = [
     "AttentionViz",
     "Capture",
     "CaptureFileError",
+    "UnsupportedModelError",
     "__version__",
     "capture",
     "capture_vision",
