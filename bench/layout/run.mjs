@@ -3,6 +3,15 @@
 // Usage: node bench/layout/run.mjs [--quick] [--skip-build] [--cases=<json list of {points,d,methods,sample?}>] [--out=<file>]
 //   (first: HF_HUB_OFFLINE=1 PYTHONPATH=python_shim .venv/bin/python bench/layout/make_data.py)
 // Prints a markdown table and writes it to bench/RESULTS-layout.md. Not a timed test.
+import { execSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+// embedding-atlas is measured here but is not a project dependency: one of its UI peers
+// is missing from the registry, which would break `npm ci`. Install it just for the bench.
+if (!existsSync(new URL('../../node_modules/embedding-atlas/dist/umap.js', import.meta.url))) {
+  execSync('npm install --no-save --legacy-peer-deps embedding-atlas@0.26.0', { stdio: 'inherit' });
+}
+
 import { createServer } from 'node:http';
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
