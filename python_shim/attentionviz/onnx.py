@@ -29,12 +29,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MANIFEST", "OnnxModelError", "OnnxQK", "export", "load"]
+__all__ = ["MANIFEST", "OnnxModelError", "OnnxQK", "export", "load", "ort_wasm_path"]
 
 MANIFEST = "attnviz-onnx.json"
 FORMAT = "attnviz-onnx/1"
 KEY = "attentionviz_onnx"
 DTYPES = ("float32", "float16", "int8")
+ORT_WASM = "ort-wasm-simd-threaded.jsep.wasm"
 INPUTS = ("input_ids", "attention_mask")
 
 
@@ -397,6 +398,17 @@ def load(path: str | os.PathLike[str]) -> dict[str, Any]:
     if missing_in:
         raise OnnxModelError(f"{onnx_path.name} lacks the input(s) {missing_in}")
     return {**manifest, "onnx_path": str(onnx_path)}
+
+
+def ort_wasm_path() -> pathlib.Path:
+    """onnxruntime-web's WASM runtime shipped next to widget.js (the browser side needs its
+    bytes: the widget is loaded from a blob: URL and never fetches from a CDN)."""
+    path = pathlib.Path(__file__).parent / "static" / ORT_WASM
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: build the front end (npx webpack --mode=production)"
+        )
+    return path
 
 
 class OnnxQK:
