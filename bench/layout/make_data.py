@@ -26,12 +26,12 @@ import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-import attentionviz as av  # noqa: E402
-from attentionviz.corpus import make_sentences  # noqa: E402
-from attentionviz.demo import load_minilm  # noqa: E402
+import attentionviz as av
+from attentionviz.corpus import make_sentences
+from attentionviz.demo import load_minilm
 
 LAYER = 2
 TARGET_TOKENS = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
@@ -51,7 +51,8 @@ def main() -> None:
     t0 = time.perf_counter()
     cap = av.capture(model, tok, texts, layers=[LAYER], dtype="float32", batch_size=32)
     print(
-        f"captured {len(cap.tokens)} tokens from {n_sent} sentences in {time.perf_counter() - t0:.0f}s"
+        f"captured {len(cap.tokens)} tokens from {n_sent} sentences "
+        f"in {time.perf_counter() - t0:.0f}s"
     )
     n = min(TARGET_TOKENS, len(cap.tokens))
     q0, k0 = (np.ascontiguousarray(a[:n], dtype="<f4") for a in cap.qk(0, 0))

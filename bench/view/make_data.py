@@ -17,10 +17,10 @@ import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import attentionviz as av  # noqa: E402
-from attentionviz.export import _b64, _public_traits  # noqa: E402
+import attentionviz as av
+from attentionviz.export import _b64, _public_traits
 
 N_SENTENCES = 1000
 OUT = pathlib.Path(__file__).parent / "data"
