@@ -40,7 +40,7 @@ export function mountStandalone(el: HTMLElement, state: StandaloneState): () => 
   const [layer, head] = state.traits.head;
   // Answers the view's requests for other heads (matrix view) from the embedded data.
   const answer = (content: unknown): void => {
-    const request = content as { type?: string; request?: number; layer?: number; head?: number };
+    const request = content as { type?: string; request?: number; layer?: number; head?: number; rows?: number };
     if (request?.type === 'html-request') {
       model.deliver({ type: 'html', request: request.request }, [pageWithoutView(el)]);
       return;
@@ -48,7 +48,11 @@ export function mountStandalone(el: HTMLElement, state: StandaloneState): () => 
     if (request?.type !== 'qk') return;
     try {
       const found = qkFor(Number(request.layer), Number(request.head));
-      model.deliver({ type: 'qk', request: request.request, ...found._qk_meta }, [found._queries!, found._keys!]);
+      const meta = found._qk_meta!;
+      const rows = request.rows && request.rows < meta.n_tokens ? request.rows : meta.n_tokens;
+      const bytes = rows * meta.d_head * (meta.dtype === 'float16' ? 2 : 4);
+      const first = (view: DataView): DataView => new DataView(view.buffer, view.byteOffset, bytes);
+      model.deliver({ type: 'qk', request: request.request, ...meta, n_tokens: rows }, [first(found._queries!), first(found._keys!)]);
     } catch (error) {
       model.deliver({ type: 'qk-error', request: request.request, message: String(error) });
     }

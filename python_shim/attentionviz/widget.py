@@ -201,9 +201,14 @@ class AttentionViz(anywidget.AnyWidget):
     def _on_head(self, _change: dict) -> None:
         self._send_head()
 
-    def _head_payload(self, layer: int, head: int) -> tuple[dict[str, Any], bytes, bytes]:
-        """Meta, Q bytes and K bytes of one head as they cross the wire (little-endian)."""
+    def _head_payload(
+        self, layer: int, head: int, rows: int | None = None
+    ) -> tuple[dict[str, Any], bytes, bytes]:
+        """Meta, Q bytes and K bytes of one head as they cross the wire (little-endian);
+        ``rows`` keeps only the first rows (the matrix view's thumbnail sample)."""
         queries, keys = self._capture.qk(layer, head)
+        if rows is not None and rows > 0:
+            queries, keys = queries[:rows], keys[:rows]
         wire = np.dtype(self._wire_dtype).newbyteorder("<")
         meta = {
             "layer": layer,
@@ -238,7 +243,9 @@ class AttentionViz(anywidget.AnyWidget):
         request = content.get("request")
         try:
             layer, head = self._check_head({"value": (content["layer"], content["head"])})
-            meta, queries, keys = self._head_payload(layer, head)
+            rows = content.get("rows")
+            rows = int(rows) if isinstance(rows, int) and not isinstance(rows, bool) else None
+            meta, queries, keys = self._head_payload(layer, head, rows)
         except Exception as error:  # the view shows it; the kernel keeps running
             self.send({"type": "qk-error", "request": request, "message": str(error)})
             return

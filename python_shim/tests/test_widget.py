@@ -210,6 +210,14 @@ def test_view_can_request_any_heads_qk(small_capture: av.Capture) -> None:
     )
     np.testing.assert_array_equal(np.frombuffer(buffers[1], "<f2"), keys.astype(np.float16).ravel())
     assert viz.head == (0, 0)  # answering a request does not change the shown head
+    # The matrix view asks for the first rows only (its thumbnail sample).
+    content, buffers = request_head(
+        viz, {"type": "qk", "request": 8, "layer": 2, "head": 1, "rows": 4}
+    )[0]
+    assert content["n_tokens"] == 4
+    np.testing.assert_array_equal(
+        np.frombuffer(buffers[0], "<f2"), queries[:4].astype(np.float16).ravel()
+    )
 
 
 def test_bad_head_request_is_answered_with_an_error(small_capture: av.Capture) -> None:

@@ -42,12 +42,12 @@ export class QKSource {
     model.on('msg:custom', this.onMessage);
   }
 
-  /** Q/K of (layer, head), from the host. */
-  fetch(layer: number, head: number): Promise<HeadQK> {
+  /** Q/K of (layer, head), from the host; `rows` asks for the first rows only. */
+  fetch(layer: number, head: number, rows?: number): Promise<HeadQK> {
     const request = this.nextRequest++;
     return new Promise<HeadQK>((resolve, reject) => {
       this.pending.set(request, { resolve, reject });
-      this.model.send({ type: 'qk', request, layer, head });
+      this.model.send(rows ? { type: 'qk', request, layer, head, rows } : { type: 'qk', request, layer, head });
     });
   }
 

@@ -140,7 +140,7 @@ export class MatrixView {
       rows = Math.max(rows, end);
     }
     this.ctx.root.dataset.matrixTokens = String(rows);
-    await this.eachHead(generation, async (cell, full) => {
+    await this.eachHead(generation, rows, async (cell, full) => {
       const qk = prefix(full, rows || full.nTokens);
       const causal = this.ctx.model.get('mask') === 'causal';
       cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, sequences, this.ctx.model.get('scale'), causal);
@@ -172,13 +172,13 @@ export class MatrixView {
   }
 
   /** Fetch every cell's Q/K (a few requests in flight) and hand each to `work`. */
-  private async eachHead(generation: number, work: (cell: Cell, qk: HeadQK) => Promise<void>): Promise<void> {
+  private async eachHead(generation: number, rows: number, work: (cell: Cell, qk: HeadQK) => Promise<void>): Promise<void> {
     const queue = [...this.cells];
     const next = async (): Promise<void> => {
       for (let cell = queue.shift(); cell; cell = queue.shift()) {
         if (generation !== this.generation) return;
         try {
-          const qk = await this.ctx.qk.fetch(cell.layer, cell.head);
+          const qk = await this.ctx.qk.fetch(cell.layer, cell.head, rows || undefined);
           if (generation !== this.generation) return;
           await work(cell, qk);
         } catch (error) {
