@@ -311,6 +311,12 @@ function attraction(d2: number, a: number, b: number, t: Tables): number {
   return (-2 * a * b * pb) / (d2 * (a * pb + 1));
 }
 
+/** Coefficient of the repulsion gradient at squared distance q2 > 0 (positive). */
+function repulsion(q2: number, a: number, b: number, t: Tables): number {
+  if (q2 < 4096) return lookup(t.rep, q2);
+  return (2 * b) / ((0.001 + q2) * (a * Math.pow(q2, b) + 1));
+}
+
 /**
  * One epoch of SGD on a 2D layout (x, y interleaved, Float64Array). The 2D and 3D
  * versions are written out so the coordinates of the moving point stay in registers.
@@ -318,8 +324,6 @@ function attraction(d2: number, a: number, b: number, t: Tables): number {
  */
 function epoch2(y: Float64Array, n: number, sc: Schedule, epoch: number, alpha: number, a: number, b: number, t: Tables, seed: number): number {
   const { head, tail, m, eps, nextSample, epsNeg, nextNeg } = sc;
-  const rep = t.rep;
-  const twoB = 2 * b;
   let s = seed;
   for (let e = 0; e < m; e++) {
     if (nextSample[e] > epoch) continue;
@@ -346,15 +350,7 @@ function epoch2(y: Float64Array, n: number, sc: Schedule, epoch: number, alpha: 
       const ex = y0 - y[o], ey = y1 - y[o + 1];
       const q2 = ex * ex + ey * ey;
       if (q2 <= 0) continue;
-      let coeff: number;
-      if (q2 < 4096) {
-        let u: number;
-        if (q2 < 1) u = q2 * 1024;
-        else if (q2 < 64) u = L2 + (q2 - 1) * 64;
-        else u = L3 + (q2 - 64);
-        const i = u | 0;
-        coeff = rep[i] + (u - i) * (rep[i + 1] - rep[i]);
-      } else coeff = twoB / ((0.001 + q2) * (a * Math.pow(q2, b) + 1));
+      const coeff = repulsion(q2, a, b, t);
       const g0 = coeff * ex, g1 = coeff * ey;
       y0 += (g0 > 4 ? 4 : g0 < -4 ? -4 : g0) * alpha;
       y1 += (g1 > 4 ? 4 : g1 < -4 ? -4 : g1) * alpha;
@@ -367,8 +363,6 @@ function epoch2(y: Float64Array, n: number, sc: Schedule, epoch: number, alpha: 
 /** epoch2 for 3D layouts. */
 function epoch3(y: Float64Array, n: number, sc: Schedule, epoch: number, alpha: number, a: number, b: number, t: Tables, seed: number): number {
   const { head, tail, m, eps, nextSample, epsNeg, nextNeg } = sc;
-  const rep = t.rep;
-  const twoB = 2 * b;
   let s = seed;
   for (let e = 0; e < m; e++) {
     if (nextSample[e] > epoch) continue;
@@ -396,15 +390,7 @@ function epoch3(y: Float64Array, n: number, sc: Schedule, epoch: number, alpha: 
       const ex = y0 - y[o], ey = y1 - y[o + 1], ez = y2 - y[o + 2];
       const q2 = ex * ex + ey * ey + ez * ez;
       if (q2 <= 0) continue;
-      let coeff: number;
-      if (q2 < 4096) {
-        let u: number;
-        if (q2 < 1) u = q2 * 1024;
-        else if (q2 < 64) u = L2 + (q2 - 1) * 64;
-        else u = L3 + (q2 - 64);
-        const i = u | 0;
-        coeff = rep[i] + (u - i) * (rep[i + 1] - rep[i]);
-      } else coeff = twoB / ((0.001 + q2) * (a * Math.pow(q2, b) + 1));
+      const coeff = repulsion(q2, a, b, t);
       const g0 = coeff * ex, g1 = coeff * ey, g2 = coeff * ez;
       y0 += (g0 > 4 ? 4 : g0 < -4 ? -4 : g0) * alpha;
       y1 += (g1 > 4 ? 4 : g1 < -4 ? -4 : g1) * alpha;
