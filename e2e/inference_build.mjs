@@ -7,22 +7,17 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS as BASE_ARGS } from './lab.mjs';
 
 const require = createRequire(import.meta.url);
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+// The e2e flags plus the ones that give headless Chromium a (SwiftShader) WebGPU adapter.
 export const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
+  ...BASE_ARGS,
   '--enable-unsafe-webgpu',
   '--enable-features=Vulkan',
-  '--use-angle=swiftshader',
   '--use-webgpu-adapter=swiftshader',
-  '--enable-unsafe-swiftshader',
 ];
 
 /** Build build/inference-worker.js, then OUT/inference.js (index.ts with the worker inlined). */
