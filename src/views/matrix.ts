@@ -33,12 +33,6 @@ const FETCH_CONCURRENCY = 2;
  */
 export const THUMBNAIL_TOKENS = 1500;
 
-/** Q/K of the first `rows` tokens. */
-function prefix(qk: HeadQK, rows: number): HeadQK {
-  if (rows >= qk.nTokens) return qk;
-  return { ...qk, nTokens: rows, queries: qk.queries.slice(0, rows * qk.dHead), keys: qk.keys.slice(0, rows * qk.dHead) };
-}
-
 const METHOD_LABELS: Record<string, string> = { umap: 'UMAP', tsne: 't-SNE' };
 
 export class MatrixView {
@@ -140,8 +134,8 @@ export class MatrixView {
       rows = Math.max(rows, end);
     }
     this.ctx.root.dataset.matrixTokens = String(rows);
-    await this.eachHead(generation, rows, async (cell, full) => {
-      const qk = prefix(full, rows || full.nTokens);
+    // Hosts answer with the first `rows` tokens only (see QKSource.fetch).
+    await this.eachHead(generation, rows, async (cell, qk) => {
       const causal = this.ctx.model.get('mask') === 'causal';
       cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, sequences, this.ctx.model.get('scale'), causal);
       this.caption(cell);
