@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from traitlets import TraitError
+
 
 def _add_capture(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -57,8 +59,66 @@ def _cmd_capture(args: argparse.Namespace) -> int:
     return 0
 
 
-PARSERS: dict[str, Callable[[argparse._SubParsersAction], None]] = {"capture": _add_capture}
-HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {"capture": _cmd_capture}
+def _head(text: str) -> tuple[int, int]:
+    try:
+        layer, head = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LAYER,HEAD such as 2,3; got {text!r}") from None
+    return layer, head
+
+
+def _add_html(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "html",
+        help="write a .attnviz capture as one self-contained, offline HTML page",
+        description="Write the interactive view of a capture as a standalone HTML file "
+        "(the widget bundle and the data inlined; opens from disk without a kernel).",
+    )
+    p.add_argument("capture", help="a .attnviz file, or a folder of .attnviz shards")
+    p.add_argument("-o", "--output", required=True, help="output file, e.g. view.html")
+    p.add_argument(
+        "--head",
+        type=_head,
+        default=None,
+        metavar="LAYER,HEAD",
+        help="open on this head's scatterplot (default: the matrix view of every head)",
+    )
+    p.add_argument(
+        "--only-head",
+        action="store_true",
+        help="embed only the --head shown (smaller file; the matrix view is then empty)",
+    )
+    p.add_argument("--projection", choices=["pca", "umap", "tsne"], default="umap")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _cmd_html(args: argparse.Namespace) -> int:
+    from .capture_file import load
+    from .export import to_html
+    from .widget import AttentionViz
+
+    if args.only_head and args.head is None:
+        raise ValueError("--only-head needs --head LAYER,HEAD to say which head to keep")
+    cap = load(args.capture)
+    viz = AttentionViz(cap, head=args.head, projection=args.projection)
+    written = to_html(
+        viz,
+        args.output,
+        heads="current" if args.only_head else "all",
+        progress=not args.no_progress,
+    )
+    print(f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB): {cap!r}")
+    return 0
+
+
+PARSERS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
+    "capture": _add_capture,
+    "html": _add_html,
+}
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "capture": _cmd_capture,
+    "html": _cmd_html,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return HANDLERS[args.command](args)
-    except (ValueError, OSError) as e:  # our errors name the problem; no traceback needed
+    except (ValueError, OSError, TraitError) as e:  # ours name the problem; no traceback
         print(f"attentionviz {args.command}: error: {e}", file=sys.stderr)
         return 1
 
