@@ -1,0 +1,132 @@
+/**
+ * The one host for a view without a kernel (standalone HTML export, JupyterLab file viewer):
+ * an in-memory model that answers the view the way the Python widget does. The caller only
+ * says where a head's Q/K come from (`qkFor`, synchronous or not), where images come from
+ * (vision captures) and how to answer an HTML export request.
+ */
+import { MemoryModel } from './model/memory_model';
+import { DEFAULT_TRAITS, type QKMeta, type ViewTraits } from './model/traits';
+import { mountView } from './view';
+
+/** One head's Q and K, `[meta.n_tokens, meta.d_head]` little-endian each. */
+export interface HostedHead {
+  queries: DataView;
+  keys: DataView;
+  meta: QKMeta;
+}
+
+/** Q/K of (layer, head); `rows` asks for the first rows only (the provider may send all). */
+export type HeadProvider = (layer: number, head: number, rows?: number) => HostedHead | Promise<HostedHead>;
+
+export interface HostOptions {
+  /** Every trait but the shown head's Q/K (defaults fill what is left out). */
+  traits: Partial<ViewTraits> & Pick<ViewTraits, 'n_layers' | 'n_heads' | '_tokens'>;
+  /** Q/K of `traits.head` when already at hand; otherwise fetched after mounting. */
+  first?: HostedHead | null;
+  qkFor: HeadProvider;
+  /** PNG bytes of the image of sequence `seq` (vision captures), for the image view. */
+  image?: (seq: number) => DataView | Promise<DataView>;
+  /** The page to download for the view's HTML button; without it the request is refused with `htmlUnavailable`. */
+  html?: () => DataView;
+  htmlUnavailable?: string;
+}
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** The first `rows` rows of a head (a view on the same bytes). */
+function firstRows(found: HostedHead, rows?: number): HostedHead {
+  const { meta } = found;
+  if (!rows || rows >= meta.n_tokens) return found;
+  const bytes = rows * meta.d_head * (meta.dtype === 'float16' ? 2 : 4);
+  const cut = (view: DataView): DataView => new DataView(view.buffer, view.byteOffset, bytes);
+  return { queries: cut(found.queries), keys: cut(found.keys), meta: { ...meta, n_tokens: rows } };
+}
+
+/**
+ * The in-memory model fed by `options`: answers Q/K, image and HTML requests and follows
+ * `head` (fetched asynchronously; a slow answer for a head no longer shown is dropped).
+ */
+export function hostModel(options: HostOptions): { model: MemoryModel<ViewTraits>; dispose(): void } {
+  const { qkFor, first } = options;
+  // Answers the view's requests for other heads (matrix view), images and an HTML page.
+  const answer = (content: unknown): void => {
+    const request = content as { type?: string; request?: number; layer?: number; head?: number; rows?: number; seq?: number };
+    if (request?.type === 'html-request') {
+      if (options.html) model.deliver({ type: 'html', request: request.request }, [options.html()]);
+      else model.deliver({ type: 'html-error', request: request.request, message: options.htmlUnavailable ?? 'this view cannot export HTML' });
+      return;
+    }
+    if (request?.type === 'image') {
+      const { image } = options;
+      Promise.resolve()
+        .then(() => {
+          if (!image) throw new Error('this view holds no images');
+          return image(Number(request.seq));
+        })
+        .then(
+          (png) => model.deliver({ type: 'image', request: request.request, seq: request.seq }, [png]),
+          (error: unknown) => model.deliver({ type: 'image-error', request: request.request, message: message(error) }),
+        );
+      return;
+    }
+    if (request?.type !== 'qk') return;
+    const rows = typeof request.rows === 'number' && request.rows > 0 ? request.rows : undefined;
+    Promise.resolve()
+      .then(() => qkFor(Number(request.layer), Number(request.head), rows))
+      .then(
+        (found) => {
+          const head = firstRows(found, rows);
+          model.deliver({ type: 'qk', request: request.request, ...head.meta }, [head.queries, head.keys]);
+        },
+        (error: unknown) => model.deliver({ type: 'qk-error', request: request.request, message: message(error) }),
+      );
+  };
+  const model = new MemoryModel<ViewTraits>(
+    {
+      ...DEFAULT_TRAITS,
+      ...options.traits,
+      _queries: first?.queries ?? null,
+      _keys: first?.keys ?? null,
+      _qk_meta: first?.meta ?? null,
+    },
+    answer,
+  );
+  let latest = 0;
+  const onHead = (): void => {
+    const [layer, head] = model.get('head');
+    const ticket = ++latest;
+    Promise.resolve()
+      .then(() => qkFor(layer, head))
+      .then(
+        (found) => {
+          if (ticket !== latest) return;
+          model.set('_queries', found.queries);
+          model.set('_keys', found.keys);
+          model.set('_qk_meta', found.meta);
+          model.set('error', '');
+        },
+        (error: unknown) => {
+          if (ticket === latest) model.set('error', message(error));
+        },
+      );
+  };
+  model.on('change:head', onHead);
+  if (!first) onHead(); // answered after the caller has mounted the view (asynchronous)
+  return {
+    model,
+    dispose: () => {
+      latest = -1;
+      model.off('change:head', onHead);
+    },
+  };
+}
+
+/** Mount the view on the in-memory model fed by `options`; returns the cleanup. */
+export function mountHost(el: HTMLElement, options: HostOptions): () => void {
+  const host = hostModel(options);
+  const unmount = mountView(host.model, el);
+  return () => {
+    host.dispose();
+    unmount();
+  };
+}
