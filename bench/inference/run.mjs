@@ -1,7 +1,8 @@
 // Inference benchmark: Q/K of a 128-token sentence with onnxruntime-web (WASM and WebGPU via
 // SwiftShader) in headless Chromium vs onnxruntime in Python (CPU) on the same ONNX file, in
 // the same run; download sizes (fp32 / fp16 weights / int8) and bundle sizes.
-// Usage: node bench/inference/run.mjs [--runs N] [--skip-build]
+// Usage: node bench/inference/run.mjs [--runs N] [--skip-build] [--out=<markdown file>] [--json=<file>] [--mode=quick|full]
+//   (--json: figures for bench/run_all.py, see bench/results.mjs)
 // Prints a markdown table and writes it to bench/RESULTS-inference.md. Not a timed test.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PYTHON, ROOT, buildInference, launch, pythonEnv, serve } from '../../e2e/inference_build.mjs';
+import { jsonArg, row, writeResult } from '../results.mjs';
 
 const require = createRequire(import.meta.url);
 const argv = process.argv.slice(2);
@@ -145,4 +147,27 @@ for (const [name, q] of Object.entries(native.quant)) {
 lines.push('');
 const table = lines.join('\n');
 console.log(table);
-writeFileSync(path.join(ROOT, 'bench/RESULTS-inference.md'), table);
+const outFile = argv.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? path.join(ROOT, 'bench/RESULTS-inference.md');
+writeFileSync(outFile, table);
+writeResult(jsonArg(), {
+  bench: 'inference',
+  title: 'Q/K in the browser (onnxruntime-web) vs onnxruntime in Python',
+  started,
+  details: path.relative(ROOT, outFile),
+  rows: [
+    ...rows.map((r) => {
+      const ratioMin = r.runMin / r.nativeMin;
+      return row(`Q/K of one ${native.n_tokens}-token sentence, ${r.name} (session.run min of ${r.runs})`, `${r.runMin.toFixed(1)} ms`, {
+        baseline: `${r.nativeMin.toFixed(1)} ms (onnxruntime Python, 1 thread, same file)`,
+        ratio: `${ratioMin.toFixed(2)}x`,
+        goal: r.backend === 'wasm' ? '<= 3x' : 'n/a (software GPU)',
+        met: r.backend === 'wasm' ? ratioMin <= 3 : null,
+        note: `median ${r.run.toFixed(1)} ms vs ${r.native.toFixed(1)} ms`,
+      });
+    }),
+    row('model download, int8 (gzip)', `${mb(files['model.onnx int8'].gzip)} MB`, {
+      baseline: `${mb(files['model.onnx fp32'].gzip)} MB (fp32)`,
+      ratio: `${(files['model.onnx int8'].gzip / files['model.onnx fp32'].gzip).toFixed(2)}x`,
+    }),
+  ],
+});

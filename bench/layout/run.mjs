@@ -1,6 +1,9 @@
 // Layout benchmark: our UMAP (src/compute/umap.ts) vs umap-js 1.4 and embedding-atlas's
 // WASM UMAP, on real joint Q/K data, in Debian's headless Chromium, all in one page/run.
 // Usage: node bench/layout/run.mjs [--quick] [--skip-build] [--cases=<json list of {points,d,methods,sample?}>] [--out=<file>]
+//        [--no-atlas] [--json=<file>] [--mode=quick|full]
+//   --no-atlas drops the optional embedding-atlas comparison (no install, not built); --json also writes the
+//   figures for bench/run_all.py (see bench/results.mjs).
 //   (first: HF_HUB_OFFLINE=1 PYTHONPATH=python_shim .venv/bin/python bench/layout/make_data.py)
 // Prints a markdown table and writes it to bench/RESULTS-layout.md. Not a timed test.
 import { execSync } from 'node:child_process';
@@ -8,7 +11,8 @@ import { existsSync } from 'node:fs';
 
 // embedding-atlas is measured here but is not a project dependency: one of its UI peers
 // is missing from the registry, which would break `npm ci`. Install it just for the bench.
-if (!existsSync(new URL('../../node_modules/embedding-atlas/dist/umap.js', import.meta.url))) {
+const noAtlas = process.argv.includes('--no-atlas');
+if (!noAtlas && !existsSync(new URL('../../node_modules/embedding-atlas/dist/umap.js', import.meta.url))) {
   execSync('npm install --no-save --legacy-peer-deps embedding-atlas@0.26.0', { stdio: 'inherit' });
 }
 
@@ -20,6 +24,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { jsonArg, row, writeResult } from '../results.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -28,7 +33,7 @@ const args = new Set(process.argv.slice(2));
 
 const casesArg = process.argv.find((a) => a.startsWith('--cases='));
 const outArg = process.argv.find((a) => a.startsWith('--out='));
-const CASES = casesArg
+const ALL_CASES = casesArg
   ? JSON.parse(casesArg.slice('--cases='.length))
   : args.has('--quick')
   ? [{ points: 1000, d: 32, methods: ['umap-js', 'ours', 'embedding-atlas'] }]
@@ -41,10 +46,11 @@ const CASES = casesArg
       { points: 100000, d: 32, methods: ['ours'], sample: 2000 },
       { points: 100000, d: 64, methods: ['ours'], sample: 2000 },
     ];
+const CASES = noAtlas ? ALL_CASES.map((c) => ({ ...c, methods: c.methods.filter((m) => m !== 'embedding-atlas') })) : ALL_CASES;
 
 async function build() {
   const webpack = require('webpack');
-  const config = require('./webpack.config.cjs')({ mode: 'production' });
+  const config = require('./webpack.config.cjs')({ mode: 'production', atlas: !noAtlas });
   await new Promise((resolve, reject) =>
     webpack(config, (err, stats) => (err || stats.hasErrors() ? reject(err || new Error(stats.toString('errors-only'))) : resolve())),
   );
@@ -68,7 +74,7 @@ function serve() {
 
 async function bundleSizes() {
   const out = {};
-  for (const name of ['size-ours', 'size-umapjs', 'size-atlas']) {
+  for (const name of ['size-ours', 'size-umapjs', ...(noAtlas ? [] : ['size-atlas'])]) {
     const body = await readFile(path.join(here, 'dist', `${name}.js`));
     out[name] = { bytes: body.length, gzip: gzipSync(body).length };
   }
@@ -121,7 +127,7 @@ async function main() {
     '|---|---:|---:|',
     `| ours (\`src/compute/umap.ts\` + knn, pca, random) | ${sizes['size-ours'].bytes} | ${sizes['size-ours'].gzip} |`,
     `| umap-js 1.4.0 | ${sizes['size-umapjs'].bytes} | ${sizes['size-umapjs'].gzip} |`,
-    `| embedding-atlas 0.26 \`dist/umap.js\` (WASM inlined as base64) | ${sizes['size-atlas'].bytes} | ${sizes['size-atlas'].gzip} |`,
+    ...(noAtlas ? [] : [`| embedding-atlas 0.26 \`dist/umap.js\` (WASM inlined as base64) | ${sizes['size-atlas'].bytes} | ${sizes['size-atlas'].gzip} |`]),
   ].join('\n');
   console.log(table);
   console.log();
@@ -161,7 +167,43 @@ its 10,000-point time (several minutes to tens of minutes). Not measured, so no 
 
 ${sizeTable}
 `;
-  await writeFile(outArg ? outArg.slice('--out='.length) : path.join(root, 'bench', 'RESULTS-layout.md'), text);
+  const outFile = outArg ? outArg.slice('--out='.length) : path.join(root, 'bench', 'RESULTS-layout.md');
+  await writeFile(outFile, text);
+  writeResult(jsonArg(), {
+    bench: 'layout',
+    title: 'UMAP in the browser vs umap-js (and embedding-atlas)',
+    rows: resultRows(rows, sizes),
+    started,
+    details: path.relative(root, outFile),
+  });
+}
+
+/** Rows for bench/run_all.py: each method of each case against umap-js of the same case. */
+function resultRows(rows, sizes) {
+  const out = [];
+  for (const r of rows) {
+    if (r.method === 'umap-js') continue;
+    const base = rows.find((b) => b.method === 'umap-js' && b.points === r.points && b.d === r.d);
+    const trust = `${fmt(r.trust, 4)}${r.sample ? ` (sample of ${r.sample.toLocaleString('en-US')})` : ''}`;
+    // The project goal is stated at 10,000 points: 10x umap-js with equal trustworthiness.
+    const atGoalSize = r.points === 10000 && r.method.startsWith('ours') && !r.method.includes('tsne');
+    out.push(
+      row(`UMAP ${r.points.toLocaleString('en-US')} points x d ${r.d}: ${r.method} (${r.epochs ?? r.note ?? ''} epochs)`, `${fmt(r.seconds, 2)} s, trust. ${trust}`, {
+        baseline: base ? `${fmt(base.seconds, 2)} s, trust. ${fmt(base.trust, 4)} (umap-js)` : 'umap-js not run',
+        ratio: base ? `${fmt(base.seconds / r.seconds, 1)}x faster` : '—',
+        goal: atGoalSize ? '>= 10x umap-js, trust. >= umap-js - 0.002' : '—',
+        met: atGoalSize && base ? base.seconds / r.seconds >= 10 && r.trust >= base.trust - 0.002 : null,
+        note: `load average ${r.load.toFixed(1)}`,
+      }),
+    );
+  }
+  out.push(
+    row('bundle bytes of importing our UMAP (gzip)', `${sizes['size-ours'].gzip.toLocaleString('en-US')} B`, {
+      baseline: `${sizes['size-umapjs'].gzip.toLocaleString('en-US')} B (umap-js 1.4.0)`,
+      ratio: `${fmt(sizes['size-ours'].gzip / sizes['size-umapjs'].gzip, 2)}x`,
+    }),
+  );
+  return out;
 }
 
 main().catch((e) => {

@@ -3,6 +3,8 @@
 const path = require('path');
 
 const root = path.resolve(__dirname, '../..');
+// env.atlas === false (run.mjs --no-atlas): embedding-atlas is not installed, so its size entry is
+// dropped and its import resolves to a stub that throws if the page is asked to run it.
 module.exports = (env = {}) => ({
   mode: env.mode || 'production',
   context: root,
@@ -10,7 +12,7 @@ module.exports = (env = {}) => ({
     page: './bench/layout/page.ts',
     'size-ours': './bench/layout/size_ours.ts',
     'size-umapjs': './bench/layout/size_umapjs.ts',
-    'size-atlas': './bench/layout/size_atlas.ts',
+    ...(env.atlas === false ? {} : { 'size-atlas': './bench/layout/size_atlas.ts' }),
   },
   output: { path: path.join(__dirname, 'dist'), filename: '[name].js', clean: true },
   devtool: false,
@@ -19,7 +21,8 @@ module.exports = (env = {}) => ({
     extensions: ['.ts', '.js'],
     alias: {
       // embedding-atlas exports only its UI entry points; its WASM UMAP lives in dist/umap.js.
-      'embedding-atlas-umap$': path.join(root, 'node_modules/embedding-atlas/dist/umap.js'),
+      'embedding-atlas-umap$':
+        env.atlas === false ? path.join(__dirname, 'atlas_absent.ts') : path.join(root, 'node_modules/embedding-atlas/dist/umap.js'),
     },
   },
   module: {

@@ -2,6 +2,7 @@
 // (PointIndex vs a linear scan) and the matrix view (all PCA, all UMAP) for
 // all-MiniLM-L6-v2 on 1,000 sentences, in Debian's headless Chromium, baselines in the same run.
 // Usage: node bench/view/run.mjs [--quick] [--skip-build] [--only=render,hover,matrix] [--matrix-timeout=SECONDS]
+//        [--out=<markdown file>] [--json=<file>] [--mode=quick|full]   (--json: figures for bench/run_all.py)
 //   (first: HF_HUB_OFFLINE=1 PYTHONPATH=python_shim .venv/bin/python bench/view/make_data.py)
 // Prints a markdown table and writes it to bench/RESULTS-view.md. Not a timed test.
 import { createServer } from 'node:http';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { jsonArg, row, writeResult } from '../results.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -22,6 +24,7 @@ const option = (name, fallback) => argv.find((a) => a.startsWith(`--${name}=`))?
 const quick = flag('quick');
 const only = new Set(option('only', 'render,hover,matrix').split(','));
 const MATRIX_TIMEOUT = Number(option('matrix-timeout', quick ? 60 : 300));
+const OUT = option('out', path.join(root, 'bench', 'RESULTS-view.md'));
 
 const WIDTH = 800;
 const HEIGHT = 600;
@@ -351,8 +354,15 @@ in the unit square; "clustered" = 40 Gaussian blobs (UMAP-like dense spots). Lin
 
 ${details.join('\n')}
 ${matrixText}`;
-  await writeFile(path.join(root, 'bench', 'RESULTS-view.md'), text);
-  log('wrote bench/RESULTS-view.md');
+  await writeFile(OUT, text);
+  log(`wrote ${path.relative(root, OUT)}`);
+  writeResult(jsonArg(), {
+    bench: 'view',
+    title: 'Rendering, hover and the matrix view in headless Chromium (SwiftShader)',
+    rows: rows.map((r) => row(r.figure, r.ours, { baseline: r.base, ratio: r.ratio, goal: r.goal, met: r.met === '—' ? null : r.met === 'yes' })),
+    started: new Date(started),
+    details: path.relative(root, OUT),
+  });
 }
 
 main().catch((e) => {
