@@ -96,8 +96,33 @@ export async function startLab() {
   };
 }
 
-export async function launchBrowser() {
-  return chromium.launch({ executablePath: process.env.CHROME_BIN || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+/** Debian's Chromium with CHROMIUM_ARGS, plus `extraArgs` (e.g. '--js-flags=--expose-gc'). */
+export async function launchBrowser(extraArgs = []) {
+  return chromium.launch({ executablePath: process.env.CHROME_BIN || '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/** Create (or overwrite) a notebook of `cells` (code sources) in the Lab's root folder. */
+export async function putNotebook(lab, name, cells) {
+  const content = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+    cells: cells.map((source, i) => ({ cell_type: 'code', id: `cell-${i}`, metadata: {}, source, outputs: [], execution_count: null })),
+  };
+  const response = await fetch(`${lab.url}/api/contents/${name}?token=${lab.token}`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ type: 'notebook', format: 'json', content }),
+  });
+  if (!response.ok) throw new Error(`could not create ${name}: ${response.status} ${await response.text()}`);
+}
+
+/** Open `name` alone in the page (`reset`: no tabs restored) and wait for its kernel. */
+export async function openNotebook(page, lab, name) {
+  await page.goto(`${lab.url}/lab/tree/${name}?reset&token=${lab.token}`);
+  await page.waitForFunction(() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel, null, {
+    timeout: 120_000,
+  });
 }
 
 /**

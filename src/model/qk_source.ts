@@ -42,13 +42,24 @@ export class QKSource {
     model.on('msg:custom', this.onMessage);
   }
 
+  /** Why the host can no longer answer (set by `disconnect`), or null. */
+  private lost: string | null = null;
+
   /** Q/K of (layer, head), from the host; `rows` asks for the first rows only. */
   fetch(layer: number, head: number, rows?: number): Promise<HeadQK> {
+    if (this.lost !== null) return Promise.reject(new Error(this.lost));
     const request = this.nextRequest++;
     return new Promise<HeadQK>((resolve, reject) => {
       this.pending.set(request, { resolve, reject });
       this.model.send(rows ? { type: 'qk', request, layer, head, rows } : { type: 'qk', request, layer, head });
     });
+  }
+
+  /** The host is gone (e.g. the kernel restarted): fail waiting and later requests with `reason`. */
+  disconnect(reason: string): void {
+    this.lost = reason;
+    for (const { reject } of this.pending.values()) reject(new Error(reason));
+    this.pending.clear();
   }
 
   dispose(): void {
