@@ -39,6 +39,65 @@ export function meanRowNorm(matrix: Float32Array, rows: number, cols: number): n
 }
 
 /**
+ * The constants of one head's normalization: `shift` is added to every key
+ * (query centroid - key centroid, zeros without translation) and queries are
+ * multiplied by `c`, keys divided by it (1 without scaling). Fitted on the capture's
+ * Q/K; tokens added later are transformed with the same constants (see placement.ts).
+ */
+export interface Normalization {
+  shift: Float64Array;
+  c: number;
+}
+
+/** Fit the normalization of Q and K, both [n_tokens, d_head] row-major. */
+export function fitNormalization(
+  queries: Float32Array,
+  keys: Float32Array,
+  nTokens: number,
+  dHead: number,
+  options: NormalizeOptions,
+): Normalization {
+  const shift = new Float64Array(dHead);
+  let k = keys;
+  if (options.translate && nTokens > 0) {
+    const keyMean = centroid(keys, nTokens, dHead);
+    shift.set(centroid(queries, nTokens, dHead));
+    for (let c = 0; c < dHead; c++) shift[c] -= keyMean[c];
+    k = new Float32Array(keys);
+    for (let r = 0; r < nTokens; r++) {
+      for (let c = 0; c < dHead; c++) k[r * dHead + c] += shift[c];
+    }
+  }
+  let c = 1;
+  if (options.scale && nTokens > 0) {
+    const qNorm = meanRowNorm(queries, nTokens, dHead);
+    const kNorm = meanRowNorm(k, nTokens, dHead);
+    // c^2 = |k| / |q| gives c|q| = |k|/c; skip degenerate all-zero heads.
+    if (qNorm > 0 && kNorm > 0) c = Math.sqrt(kNorm / qNorm);
+  }
+  return { shift, c };
+}
+
+/** Normalized copies of Q and K ([rows, d_head] each) under fitted constants. */
+export function applyNormalization(
+  queries: Float32Array,
+  keys: Float32Array,
+  dHead: number,
+  { shift, c }: Normalization,
+): { queries: Float32Array; keys: Float32Array } {
+  const q = new Float32Array(queries);
+  const k = new Float32Array(keys);
+  for (let r = 0; r < k.length / dHead; r++) {
+    for (let t = 0; t < dHead; t++) k[r * dHead + t] += shift[t];
+  }
+  if (c !== 1) {
+    for (let i = 0; i < q.length; i++) q[i] *= c;
+    for (let i = 0; i < k.length; i++) k[i] /= c;
+  }
+  return { queries: q, keys: k };
+}
+
+/**
  * Normalized copies of Q and K, both [n_tokens, d_head] row-major. The inputs are
  * not modified.
  */
@@ -49,27 +108,7 @@ export function normalizeQK(
   dHead: number,
   options: NormalizeOptions,
 ): { queries: Float32Array; keys: Float32Array } {
-  const q = new Float32Array(queries);
-  const k = new Float32Array(keys);
-  if (options.translate && nTokens > 0) {
-    const shift = centroid(q, nTokens, dHead);
-    const keyMean = centroid(k, nTokens, dHead);
-    for (let c = 0; c < dHead; c++) shift[c] -= keyMean[c];
-    for (let r = 0; r < nTokens; r++) {
-      for (let c = 0; c < dHead; c++) k[r * dHead + c] += shift[c];
-    }
-  }
-  if (options.scale && nTokens > 0) {
-    const qNorm = meanRowNorm(q, nTokens, dHead);
-    const kNorm = meanRowNorm(k, nTokens, dHead);
-    // c^2 = |k| / |q| gives c|q| = |k|/c; skip degenerate all-zero heads.
-    if (qNorm > 0 && kNorm > 0) {
-      const c = Math.sqrt(kNorm / qNorm);
-      for (let i = 0; i < q.length; i++) q[i] *= c;
-      for (let i = 0; i < k.length; i++) k[i] /= c;
-    }
-  }
-  return { queries: q, keys: k };
+  return applyNormalization(queries, keys, dHead, fitNormalization(queries, keys, nTokens, dHead, options));
 }
 
 /**

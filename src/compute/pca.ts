@@ -68,10 +68,19 @@ export interface PCAResult {
   explainedRatio: Float64Array;
 }
 
-/** Project row-major data [rows, cols] onto its top `components` principal axes. */
-export function pca(data: Float32Array, rows: number, cols: number, components: number): PCAResult {
+/** The principal axes of row-major data [rows, cols]: column means and eigenpairs of the covariance. */
+export interface PCABasis {
+  mean: Float64Array;
+  /** Eigenvalues, descending. */
+  values: Float64Array;
+  /** [cols, cols], eigenvectors as columns: vectors[c * cols + j] is component c of axis j. */
+  vectors: Float64Array;
+  cols: number;
+}
+
+/** Fit the principal axes: mean and covariance C = X_c^T X_c / (n - 1), diagonalised. */
+export function pcaBasis(data: Float32Array, rows: number, cols: number): PCABasis {
   if (data.length !== rows * cols) throw new Error(`pca: data has ${data.length} values, expected ${rows} x ${cols}`);
-  const k = Math.min(components, cols);
   const mean = new Float64Array(cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) mean[c] += data[r * cols + c];
   for (let c = 0; c < cols; c++) mean[c] /= Math.max(rows, 1);
@@ -93,6 +102,14 @@ export function pca(data: Float32Array, rows: number, cols: number, components: 
     }
   }
   const { values, vectors } = symmetricEigen(cov, cols);
+  return { mean, values, vectors, cols };
+}
+
+/** Coordinates [rows, components] of row-major data on the first `components` axes of `basis`. */
+export function pcaProject(basis: PCABasis, data: Float32Array, rows: number, components: number): Float32Array {
+  const { mean, vectors, cols } = basis;
+  if (data.length !== rows * cols) throw new Error(`pca: data has ${data.length} values, expected ${rows} x ${cols}`);
+  const k = Math.min(components, cols);
   const coordinates = new Float32Array(rows * components);
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < k; j++) {
@@ -101,6 +118,15 @@ export function pca(data: Float32Array, rows: number, cols: number, components: 
       coordinates[r * components + j] = sum;
     }
   }
+  return coordinates;
+}
+
+/** Project row-major data [rows, cols] onto its top `components` principal axes. */
+export function pca(data: Float32Array, rows: number, cols: number, components: number): PCAResult {
+  const k = Math.min(components, cols);
+  const basis = pcaBasis(data, rows, cols);
+  const { values } = basis;
+  const coordinates = pcaProject(basis, data, rows, components);
   let total = 0;
   for (let i = 0; i < cols; i++) total += Math.max(values[i], 0);
   const variance = values.slice(0, k);

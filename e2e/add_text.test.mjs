@@ -1,0 +1,171 @@
+// Text typed into the widget in a real JupyterLab: the kernel exports the real MiniLM to
+// ONNX, the view fetches it (binary chunks over the widget's custom messages), runs it in
+// the browser (onnxruntime-web, WASM here), and places the new tokens into the shown head.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { OUTPUT, canvasStats, launchBrowser, runInKernel, startLab } from './lab.mjs';
+
+const SENTENCE = 'The quick brown fox jumps over the lazy dog.';
+const NOTEBOOK = 'add_text.ipynb';
+
+let lab;
+let browser;
+let page;
+const consoleErrors = [];
+
+function notebook(cells) {
+  return {
+    type: 'notebook',
+    content: {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+      cells: cells.map((source, i) => ({ cell_type: 'code', id: `cell-${i}`, metadata: {}, execution_count: null, outputs: [], source })),
+    },
+  };
+}
+
+before(async () => {
+  mkdirSync(OUTPUT, { recursive: true });
+  lab = await startLab();
+  const setup = [
+    'import os, tempfile, pathlib',
+    'os.environ.setdefault("HF_HUB_OFFLINE", "1")',
+    'import attentionviz as av',
+    'from attentionviz.corpus import sentences',
+    'from attentionviz.demo import load_minilm',
+    'from attentionviz.onnx import export',
+    'model, tokenizer = load_minilm()',
+    'texts = sentences(12)',
+    'cap = av.capture(model, tokenizer, texts, metadata={"sentence": texts}, progress=False)',
+    'onnx_dir = pathlib.Path(tempfile.mkdtemp(prefix="attnviz-add-text-"))',
+    'export(model, tokenizer, onnx_dir / "model.onnx")',
+  ].join('\n');
+  const response = await fetch(`${lab.url}/api/contents/${NOTEBOOK}`, {
+    method: 'PUT',
+    headers: { Authorization: `token ${lab.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(notebook([setup, 'viz = av.AttentionViz(cap, head=(2, 3), onnx=onnx_dir)\nviz'])),
+  });
+  assert.ok(response.ok, `could not write the notebook: ${response.status}`);
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+});
+
+after(async () => {
+  await browser?.close();
+  await lab?.stop();
+});
+
+const root = () => page.locator('.attentionviz');
+const data = (name) => page.evaluate((key) => document.querySelector('.attentionviz').dataset[key], name);
+
+test('typed text: its tokens appear in the head layout, in viz.added_tokens, with a tooltip', { timeout: 900_000 }, async () => {
+  await page.goto(`${lab.url}/lab/tree/${NOTEBOOK}?token=${lab.token}`);
+  await page.waitForFunction(() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel, null, { timeout: 120_000 });
+  await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
+  await page.locator('.attentionviz[data-ready="true"]').waitFor({ timeout: 400_000 });
+  await page.waitForFunction(() => document.querySelector('.attentionviz').dataset.method === 'umap', null, { timeout: 180_000 });
+  const before = await page.evaluate(() => document.querySelector('.attentionviz').attentionviz.pointCount());
+  const nCapture = Number(await runInKernel(page, 'print(len(cap.tokens))'));
+  assert.equal(before, 2 * nCapture);
+  assert.equal(await data('added'), '0');
+
+  const input = root().locator('.av-addtext input');
+  await input.scrollIntoViewIfNeeded();
+  await input.fill(SENTENCE);
+  const started = Date.now();
+  await input.press('Enter');
+  // The status names each stage; the model download shows its progress.
+  await page.waitForFunction(() => /loading model|starting|computing/.test(document.querySelector('.attentionviz .av-addtext-status').textContent), null, { timeout: 60_000 });
+  await page.waitForFunction(() => Number(document.querySelector('.attentionviz').dataset.added) > 0, null, { timeout: 600_000 });
+  const seconds = (Date.now() - started) / 1000;
+  const status = await root().locator('.av-addtext-status').textContent();
+  console.log(`# first text added in ${seconds.toFixed(1)} s (model transfer + onnxruntime start + run); status: ${status}`);
+  assert.match(status, /added \d+ tokens · (WASM|WebGPU)/);
+
+  const expected = JSON.parse(await runInKernel(page, `import json\nprint(json.dumps(tokenizer(${JSON.stringify(SENTENCE)})["input_ids"]))`));
+  const added = Number(await data('added'));
+  assert.equal(added, expected.length, 'one new token per token of the Python tokenizer');
+  assert.equal(await page.evaluate(() => document.querySelector('.attentionviz').attentionviz.pointCount()), 2 * (nCapture + added));
+
+  // Python knows the rows (the view sends them; poll with short cells).
+  let table = null;
+  for (let i = 0; i < 60 && !table; i++) {
+    const out = JSON.parse(await runInKernel(page, 'import json\nt = viz.added_tokens\nprint(json.dumps({"n": len(t), "ids": t.token_id.tolist(), "text": t.text.tolist(), "index": t.index.tolist(), "sentence": t.sentence.unique().tolist(), "source": t.source.unique().tolist()}))'));
+    if (out.n) table = out;
+    else await page.waitForTimeout(500);
+  }
+  assert.ok(table, 'viz.added_tokens stayed empty');
+  assert.deepEqual(table.ids, expected);
+  assert.deepEqual(table.index, Array.from({ length: added }, (_, i) => nCapture + i));
+  assert.deepEqual(table.sentence, [SENTENCE]);
+  assert.deepEqual(table.source, ['browser']);
+  assert.ok(table.text.includes('fox') && table.text.includes('lazy'), table.text.join(' '));
+
+  // Hover an added query whose point no other point covers: the tooltip shows the sentence.
+  const target = await page.evaluate(([n, m]) => {
+    const handle = document.querySelector('.attentionviz').attentionviz;
+    const all = Array.from({ length: handle.pointCount() }, (_, i) => handle.canvasPosition(i));
+    for (let row = n + 1; row < n + m - 1; row++) {
+      const [x, y] = all[row];
+      if (all.every(([px, py], j) => j === row || Math.hypot(px - x, py - y) > 10)) return { row, x, y };
+    }
+    const [x, y] = all[n + 1];
+    return { row: n + 1, x, y };
+  }, [nCapture, added]);
+  const box = await page.locator('.attentionviz .av-plot').boundingBox();
+  await page.mouse.move(box.x + target.x, box.y + target.y);
+  const tooltip = root().locator('.av-tooltip');
+  await tooltip.waitFor({ state: 'visible' });
+  assert.equal(Number(await data('hover')), target.row);
+  const context = await tooltip.locator('.av-tooltip-context').textContent();
+  for (const word of ['quick', 'brown', 'fox', 'lazy', 'dog']) assert.ok(context.includes(word), `tooltip context "${context}" lacks ${word}`);
+  assert.match(await tooltip.locator('.av-tooltip-detail').textContent(), /typed in/);
+  // (an element screenshot would scroll the page and move the point away from the mouse)
+  await page.screenshot({ path: join(OUTPUT, 'add-text-hover.png') });
+
+  // Click it: the selection in Python is that added row.
+  await page.mouse.click(box.x + target.x, box.y + target.y);
+  await page.waitForFunction(() => / 1 selected/.test(document.querySelector('.attentionviz .av-status').textContent), null, { timeout: 30_000 });
+  let selected = { rows: [] };
+  for (let i = 0; i < 60 && !selected.rows.length; i++) {
+    selected = JSON.parse(await runInKernel(page, 'import json\ns = viz.selection\nprint(json.dumps({"rows": [int(r) for r in viz.selected_rows], "source": s["source"].tolist() if "source" in s else []}))'));
+    if (!selected.rows.length) await page.waitForTimeout(500);
+  }
+  assert.deepEqual(selected.rows, [target.row]);
+  assert.deepEqual(selected.source, ['browser']);
+  await root().screenshot({ path: join(OUTPUT, 'add-text-selected.png') });
+  const stats = await canvasStats(page);
+  assert.ok(stats.variance > 20, `canvas looks blank (luma variance ${stats.variance})`);
+});
+
+test('changing the head re-places the added tokens from their stored Q/K', { timeout: 300_000 }, async () => {
+  const n = Number(await runInKernel(page, 'print(len(cap.tokens))'));
+  const added = Number(await data('added'));
+  const positions = () =>
+    page.evaluate(([n, m]) => {
+      const handle = document.querySelector('.attentionviz').attentionviz;
+      return Array.from({ length: m }, (_, i) => handle.canvasPosition(n + i));
+    }, [n, added]);
+  const before = await positions();
+  await runInKernel(page, 'viz.clear_selection()\nviz.projection = "pca"\nviz.head = (4, 7)');
+  await page.waitForFunction(() => {
+    const d = document.querySelector('.attentionviz').dataset;
+    return d.head === '7' && d.layer === '4' && d.method === 'pca';
+  }, null, { timeout: 120_000 });
+  assert.equal(Number(await data('added')), added, 'the added tokens are still shown');
+  const after = await positions();
+  assert.ok(after.some(([x, y], i) => Math.hypot(x - before[i][0], y - before[i][1]) > 1), 'placements were not recomputed');
+  await root().screenshot({ path: join(OUTPUT, 'add-text-head-4-7-pca.png') });
+});
+
+test('no errors in the browser console', () => {
+  const ours = consoleErrors.filter((text) => !/favicon|404 \(Not Found\)/.test(text));
+  assert.deepEqual(ours, []);
+});

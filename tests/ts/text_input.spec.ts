@@ -1,0 +1,281 @@
+/**
+ * The "Add text…" box on an in-memory model: the host (a fake kernel) answers the view's
+ * model request with binary chunks, a fake inference service returns Q/K, and the new
+ * tokens appear in the head layout (real WebGL), in the token table and at the host.
+ * The fake's Q/K copy capture rows, so with PCA each added point must land exactly on
+ * the point of the row it copies (same normalization constants, same axes).
+ */
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import type { ComputedQK, QKModelFiles, QKSession } from '../../src/inference';
+import { MemoryModel } from '../../src/model/memory_model';
+import type { ViewTraits } from '../../src/model/traits';
+import { mountView, type ViewHandle } from '../../src/view';
+import type { InferenceApi } from '../../src/views/added';
+import { gaussian, mulberry32 } from './helpers';
+
+const N = 30;
+const D = 8;
+const PER_SEQ = 10;
+const COPIED = [3, 11, 12, 25, 29]; // the capture rows the "typed" tokens copy
+const TIMEOUT = 20000;
+
+type ViewRoot = HTMLElement & { attentionviz: ViewHandle };
+
+function tokenTable(): DataView {
+  const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'then', 'it', '.'];
+  const pos = Int32Array.from({ length: N }, (_, i) => i % PER_SEQ);
+  const bytes = tableToIPC(
+    tableFromArrays({
+      text: Array.from({ length: N }, (_, i) => words[i % PER_SEQ]),
+      seq: Int32Array.from({ length: N }, (_, i) => Math.floor(i / PER_SEQ)),
+      pos,
+      label: Array.from({ length: N }, (_, i) => (i % 2 ? 'odd' : 'even')),
+    }),
+    'stream',
+  );
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Q and K of (layer, head): [N, D] each, keys offset from queries. */
+function headQK(layer: number, head: number): { queries: Float32Array; keys: Float32Array } {
+  const normal = gaussian(mulberry32(100 + 10 * layer + head));
+  return {
+    queries: Float32Array.from({ length: N * D }, () => normal() + 1),
+    keys: Float32Array.from({ length: N * D }, () => 2 * normal() - 3),
+  };
+}
+
+function headTraits(layer: number, head: number): Pick<ViewTraits, '_queries' | '_keys' | '_qk_meta'> {
+  const { queries, keys } = headQK(layer, head);
+  return {
+    _queries: new DataView(queries.buffer),
+    _keys: new DataView(keys.buffer),
+    _qk_meta: { layer, head, n_tokens: N, d_head: D, dtype: 'float32' },
+  };
+}
+
+function state(): ViewTraits {
+  return {
+    head: [0, 1],
+    n_layers: 2,
+    n_heads: 2,
+    normalize: true,
+    color_by: 'label',
+    view: 'head',
+    projection: 'pca',
+    dims: 2,
+    search: '',
+    top_k: 3,
+    matrix_order: 'index',
+    camera: {},
+    scale: 1 / Math.sqrt(D),
+    mask: 'bidirectional',
+    _capture_id: 'text-input-spec',
+    theme: 'light',
+    model_name: 'tiny',
+    _tokens: tokenTable(),
+    ...headTraits(0, 1),
+    _selected_rows: null,
+    error: '',
+    _text_input: { model_name: 'tiny', n_layers: 2, n_heads: 2, d_head: D, max_length: 5, dtype: 'float32', bytes: 3 * 1000 + 10 },
+  };
+}
+
+/** The files the fake kernel sends; the fake inference checks they arrive byte-exact. */
+const FILES: Record<string, Uint8Array> = {
+  model: Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) % 256),
+  tokenizer: new TextEncoder().encode(JSON.stringify({ model: {}, added_tokens: [{ id: 101, special: true }] }).padEnd(1000)),
+  manifest: new TextEncoder().encode('{"format": "attnviz-onnx/1"}'.padEnd(10)),
+  wasm: Uint8Array.from({ length: 1000 }, (_, i) => (i * 13) % 256),
+};
+
+interface Host {
+  model: MemoryModel<ViewTraits>;
+  added: unknown[];
+  requests: number;
+}
+
+function host(): Host {
+  const h: Host = { model: null as unknown as MemoryModel<ViewTraits>, added: [], requests: 0 };
+  h.model = new MemoryModel<ViewTraits>(state(), (content) => {
+    const message = content as { type: string; request: number; tokens?: unknown };
+    if (message.type === 'added-tokens') h.added.push(message.tokens);
+    if (message.type !== 'onnx-request') return;
+    h.requests++;
+    const files: Record<string, number> = {};
+    for (const [file, bytes] of Object.entries(FILES)) {
+      files[file] = bytes.length;
+      for (let offset = 0; offset < bytes.length; offset += 300) {
+        const chunk = bytes.slice(offset, offset + 300);
+        // Each chunk at an offset inside a bigger buffer, as in a websocket frame.
+        const frame = new Uint8Array(chunk.length + 5);
+        frame.set(chunk, 5);
+        h.model.deliver({ type: 'onnx-chunk', request: message.request, file, offset, size: bytes.length }, [new DataView(frame.buffer, 5, chunk.length)]);
+      }
+    }
+    h.model.deliver({ type: 'onnx-done', request: message.request, files });
+  });
+  return h;
+}
+
+/** Fake inference: Q/K of the typed tokens copy the capture rows COPIED, for every layer/head. */
+function fakeInference(calls: { loaded: QKModelFiles[]; truncated: boolean }): InferenceApi {
+  const session = { backend: 'wasm', manifest: { max_length: 5 }, dispose: () => {} } as unknown as QKSession;
+  return {
+    load: async (files) => {
+      calls.loaded.push(files);
+      return session;
+    },
+    compute: async (_session, texts): Promise<ComputedQK> => {
+      const m = COPIED.length;
+      const layers = [0, 1].map((layer) => {
+        const q = new Float32Array(2 * m * D);
+        const k = new Float32Array(2 * m * D);
+        for (let head = 0; head < 2; head++) {
+          const { queries, keys } = headQK(layer, head);
+          COPIED.forEach((row, i) => {
+            q.set(queries.subarray(row * D, (row + 1) * D), (head * m + i) * D);
+            k.set(keys.subarray(row * D, (row + 1) * D), (head * m + i) * D);
+          });
+        }
+        return { q, k };
+      });
+      if (texts.length !== 1) throw new Error('the view sends one text at a time');
+      return {
+        tokens: { text: ['[CLS]', 'a', 'dog', '<b>x</b>', '[SEP]'], seq: [0, 0, 0, 0, 0], pos: [0, 1, 2, 3, 4], token_id: [101, 1, 2, 3, 102] },
+        layers,
+        nHeads: 2,
+        dHead: D,
+        nTokens: m,
+        scale: 1,
+        mask: 'bidirectional',
+        backend: 'wasm',
+        truncated: calls.truncated,
+        lengths: [{ original: calls.truncated ? 9 : 5, kept: 5 }],
+        runMs: 1,
+      };
+    },
+  };
+}
+
+async function waitFor<T>(probe: () => T | null | undefined | false, what: string, timeout = 15000): Promise<T> {
+  const start = performance.now();
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (performance.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('typed text (Add text…)', () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+    document.querySelectorAll('.text-input-spec').forEach((el) => el.remove());
+  });
+
+  async function mount(inference: InferenceApi | undefined, model = host().model): Promise<ViewRoot> {
+    const el = document.createElement('div');
+    el.className = 'text-input-spec';
+    el.style.cssText = 'width: 600px; height: 420px; position: relative;';
+    document.body.append(el);
+    cleanups.push(mountView(model, el, { inference }));
+    return waitFor(() => el.querySelector<ViewRoot>('.attentionviz[data-ready="true"]'), 'a ready view');
+  }
+
+  function type(root: HTMLElement, text: string): void {
+    const input = root.querySelector<HTMLInputElement>('.av-addtext input')!;
+    input.value = text;
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+  }
+
+  const close = (a: [number, number], b: [number, number]): boolean => Math.hypot(a[0] - b[0], a[1] - b[1]) < 1e-2;
+
+  it('is offered only with a model and an inference service', async () => {
+    expect((await mount(undefined)).querySelector('.av-addtext')).toBeNull();
+    const model = host().model;
+    model.set('_text_input', {});
+    expect((await mount(fakeInference({ loaded: [], truncated: false }), model)).querySelector('.av-addtext')).toBeNull();
+  }, TIMEOUT);
+
+  it('fetches the model once as chunks, places the tokens on their copied rows, and tells the host', async () => {
+    const h = host();
+    const calls = { loaded: [] as QKModelFiles[], truncated: false };
+    const root = await mount(fakeInference(calls), h.model);
+    const handle = root.attentionviz;
+    expect(handle.pointCount()).toBe(2 * N);
+    type(root, 'a dog <b>x</b>');
+    await waitFor(() => root.dataset.added === '5', 'the added points');
+    // Byte-exact files, reassembled from 300-byte chunks.
+    expect(calls.loaded.length).toBe(1);
+    for (const name of ['model', 'wasm', 'manifest'] as const) {
+      expect(Array.from(calls.loaded[0][name] as Uint8Array)).toEqual(Array.from(FILES[name]));
+    }
+    expect(handle.pointCount()).toBe(2 * (N + 5));
+    const T = N + 5;
+    COPIED.forEach((row, i) => {
+      expect(close(handle.canvasPosition(N + i), handle.canvasPosition(row))).withContext(`query ${i}`).toBeTrue();
+      expect(close(handle.canvasPosition(T + N + i), handle.canvasPosition(T + row))).withContext(`key ${i}`).toBeTrue();
+    });
+    expect(handle.tokenRow(T + N + 2)).toBe(N + 2);
+    expect(root.querySelector('.av-addtext-status')!.textContent).toMatch(/added 5 tokens · WASM/);
+    // The host got the rows: after the capture's sequences, special tokens from tokenizer.json.
+    await waitFor(() => h.added.length === 1, 'the added tokens at the host');
+    expect(h.added[0]).toEqual({
+      text: ['[CLS]', 'a', 'dog', '<b>x</b>', '[SEP]'],
+      seq: [3, 3, 3, 3, 3],
+      pos: [0, 1, 2, 3, 4],
+      token_id: [101, 1, 2, 3, 102],
+      special: [true, false, false, false, false],
+      sentence: Array(5).fill('a dog <b>x</b>'),
+    });
+
+    // Selecting an added row shows its sentence (as text, never markup).
+    h.model.set('_selected_rows', new DataView(Uint32Array.from([N + 2]).buffer));
+    await waitFor(() => root.querySelectorAll('.av-sentence-query').length === 5, 'the sentence view of the typed text');
+    expect(Array.from(root.querySelectorAll('.av-sentence-query'), (el) => el.textContent)).toEqual(['[CLS]', 'a', 'dog', '<b>x</b>', '[SEP]']);
+    expect(root.querySelector('.av-sentence b')).toBeNull();
+
+    // A second text reuses the model; another head re-places both from the stored Q/K.
+    type(root, 'more');
+    await waitFor(() => root.dataset.added === '10', 'the second text');
+    expect(h.requests).toBe(1);
+    h.model.set('head', [1, 0]);
+    const traits = headTraits(1, 0);
+    h.model.set('_queries', traits._queries);
+    h.model.set('_keys', traits._keys);
+    h.model.set('_qk_meta', traits._qk_meta);
+    await waitFor(() => root.dataset.layer === '1' && root.dataset.head === '0', 'head (1, 0)');
+    expect(root.dataset.added).toBe('10');
+    COPIED.forEach((row, i) => {
+      expect(close(handle.canvasPosition(N + 5 + i), handle.canvasPosition(row))).withContext(`second text, query ${i}`).toBeTrue();
+    });
+  }, TIMEOUT);
+
+  it('says so when the text was cut to the model maximum', async () => {
+    const root = await mount(fakeInference({ loaded: [], truncated: true }));
+    type(root, 'a b c d e f g');
+    await waitFor(() => root.dataset.added === '5', 'the added points');
+    const notice = root.querySelector<HTMLElement>('.av-notice')!;
+    expect(notice.classList.contains('av-visible')).toBeTrue();
+    expect(notice.textContent).toMatch(/cut to 5 tokens .* it had 9/);
+    expect(root.querySelector('.av-addtext-status')!.textContent).toMatch(/cut from 9/);
+  }, TIMEOUT);
+
+  it('shows a failed model request as an error, and the next text tries again', async () => {
+    let fail = true;
+    const model: MemoryModel<ViewTraits> = new MemoryModel<ViewTraits>(state(), (content) => {
+      const message = content as { type: string; request: number };
+      if (message.type === 'onnx-request' && fail) model.deliver({ type: 'onnx-error', request: message.request, message: 'no such file: model.onnx' });
+    });
+    const root = await mount(fakeInference({ loaded: [], truncated: false }), model);
+    type(root, 'hello');
+    const bar = await waitFor(() => root.querySelector<HTMLElement>('.av-addtext[data-state="error"]'), 'the error state');
+    expect(bar.textContent).toContain('no such file: model.onnx');
+    expect(root.dataset.added).toBe('0');
+    fail = false; // the host now answers nothing: the view waits (busy), it does not crash
+    type(root, 'hello');
+    await waitFor(() => root.querySelector('.av-addtext[data-state="busy"]'), 'a retry');
+  }, TIMEOUT);
+});
