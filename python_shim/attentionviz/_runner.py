@@ -44,8 +44,23 @@ def make_manifest(**fields: Any) -> dict[str, Any]:
 class ArrayStore:
     """In-memory Q ``[n_layers, n_heads, n_tokens, d_head]`` / K ``[n_layers, n_kv_heads, ...]``."""
 
-    def __init__(self, q: np.ndarray, k: np.ndarray, tokens: pd.DataFrame, manifest: dict) -> None:
+    def __init__(
+        self,
+        q: np.ndarray,
+        k: np.ndarray,
+        tokens: pd.DataFrame,
+        manifest: dict,
+        images: Sequence[bytes] | None = None,
+    ) -> None:
         self._q, self._k, self._tokens, self.manifest = q, k, tokens, manifest
+        self._images = list(images or [])
+
+    def images(self) -> list[bytes]:
+        """PNG bytes per image (vision captures), image j = sequence j."""
+        return self._images
+
+    def image_png(self, j: int) -> bytes:
+        return self._images[j]
 
     def q(self, layer: int) -> np.ndarray:
         return self._q[layer]
@@ -74,9 +89,11 @@ def run(
     dtype: str,
     progress: bool,
     out: PathLike | None,
+    images: Sequence[bytes] | None = None,
 ) -> ArrayStore | FileStore:
     """Run the model over ``batches``, streaming Q/K into memory or into ``out``; returns
-    the store of the finished capture (arrays in memory, or the written file)."""
+    the store of the finished capture (arrays in memory, or the written file). ``images``:
+    PNG bytes per sequence kept with the capture (vision)."""
     from tqdm.auto import tqdm
 
     if dtype not in DTYPES:
@@ -110,7 +127,9 @@ def run(
                     manifest, fold = _first_manifest(model, rec, ids, next(iter(kinds)), dtype)
                     tokens = make_tokens(rec.rows(ids[0])[0].shape[1] // max(batch.n_seqs, 1))
                     manifest.update(n_tokens=len(tokens), n_seqs=n_seqs)
-                    sink = _Sink(manifest, tokens, out)
+                    if images:
+                        manifest["extra"]["n_images"] = len(images)
+                    sink = _Sink(manifest, tokens, out, images)
                 n_rows = int(rec.rows(ids[0])[0].shape[1])
                 if row + n_rows > sink.manifest["n_tokens"]:
                     raise RuntimeError(
@@ -225,8 +244,15 @@ def _model_name(model: torch.nn.Module) -> str:
 class _Sink:
     """Where batches go: preallocated arrays in memory, or a ``.attnviz`` file being written."""
 
-    def __init__(self, manifest: dict, tokens: pd.DataFrame, out: PathLike | None) -> None:
+    def __init__(
+        self,
+        manifest: dict,
+        tokens: pd.DataFrame,
+        out: PathLike | None,
+        images: Sequence[bytes] | None = None,
+    ) -> None:
         self.manifest, self.tokens, self.out = manifest, tokens, out
+        self.images = list(images or [])
         m = manifest
         npd = DTYPES[m["dtype"]]
         if out is None:
@@ -234,7 +260,7 @@ class _Sink:
             self.k = np.empty((m["n_layers"], m["n_kv_heads"], m["n_tokens"], m["d_head"]), npd)
             self.writer = None
         else:
-            self.writer = CaptureWriter(out, manifest, tokens)
+            self.writer = CaptureWriter(out, manifest, tokens, self.images)
 
     def write_rows(self, layer: int, q: np.ndarray, k: np.ndarray, row: int) -> None:
         if self.writer is not None:
@@ -245,7 +271,7 @@ class _Sink:
 
     def finish(self) -> ArrayStore | FileStore:
         if self.writer is None:
-            return ArrayStore(self.q, self.k, self.tokens, self.manifest)
+            return ArrayStore(self.q, self.k, self.tokens, self.manifest, self.images)
         self.writer.commit()
         return FileStore(self.out)  # type: ignore[arg-type]
 
