@@ -11,7 +11,9 @@ import type { ViewModel, ViewTraits } from './model/traits';
 import { h } from './ui/dom';
 import { css } from './ui/style';
 import { resolveTheme, watchTheme } from './ui/theme';
+import { TextInputBar } from './ui/text_input';
 import { Toolbar } from './ui/toolbar';
+import { AddedText, textInputInfo, type InferenceApi } from './views/added';
 import { colorModes } from './views/coloring';
 import { ViewContext } from './views/context';
 import { HeadView, type ViewHandle } from './views/head';
@@ -29,7 +31,12 @@ function createPool(): LayoutPool | null {
   }
 }
 
-export function mountView(model: ViewModel, el: HTMLElement): () => void {
+/** Optional services a host provides: `inference` enables the "Add text…" box (with `_text_input`). */
+export interface ViewServices {
+  inference?: InferenceApi;
+}
+
+export function mountView(model: ViewModel, el: HTMLElement, services: ViewServices = {}): () => void {
   const root = h('div', { className: 'attentionviz', attrs: { 'data-testid': 'attentionviz', tabindex: '0' } });
   const message = h('div', { className: 'av-message', attrs: { role: 'alert' } });
   const notice = h('div', { className: 'av-notice', attrs: { role: 'status' } });
@@ -70,6 +77,20 @@ export function mountView(model: ViewModel, el: HTMLElement): () => void {
   const matrixView = new MatrixView(ctx, (layer, head) => ctx.update({ head: [layer, head], view: 'head' }));
   body.append(notice, matrixView.element, headView.element, message);
 
+  // Text typed into the view: computed in the browser, placed into the shown head.
+  let textBar: TextInputBar | null = null;
+  if (services.inference && textInputInfo(model)) {
+    const bar = new TextInputBar((text) => {
+      ctx.added
+        ?.add(text, ctx.tokens)
+        .then(() => bar.clear())
+        .catch((error: unknown) => console.warn('attentionviz: typed text failed', error));
+    });
+    ctx.added = new AddedText(model, services.inference, () => headView.placeAdded(), (text, state) => bar.setStatus(text, state), notify);
+    root.insertBefore(bar.element, body);
+    textBar = bar;
+  }
+
   // Toolbar controls, each bound to one trait.
   const range = (n: number): Array<[string, string]> => Array.from({ length: n }, (_, i) => [String(i), String(i)]);
   const [layer0, head0] = model.get('head');
@@ -80,6 +101,7 @@ export function mountView(model: ViewModel, el: HTMLElement): () => void {
   const dimsControl = toolbar.select('dims', [['2', '2D'], ['3', '3D']], String(model.get('dims')), (dims) => ctx.update({ dims: Number(dims) }));
   const normalizeControl = toolbar.checkbox('normalize', 'Translate keys to the query centroid and equalise Q/K norms (attention unchanged)', model.get('normalize'), (normalize) => ctx.update({ normalize }));
   const colorControl = toolbar.select('colour', colorModes(null), model.get('color_by'), (color_by) => ctx.update({ color_by }));
+  const sizeControl = toolbar.select('size', [['none', 'uniform'], ['norm', 'by |q|, |k|']], model.get('size_by') ?? 'none', (size_by) => ctx.update({ size_by }));
   const orderControl = toolbar.select('order', [['index', 'layer x head'], ['entropy', 'entropy ↑'], ['distance', 'Q-K distance ↑']], model.get('matrix_order'), (matrix_order) => ctx.update({ matrix_order }));
   const searchControl = toolbar.search('search token', model.get('search'), (search) => ctx.update({ search }));
   const resetControl = toolbar.button('reset', 'Reset the camera (r)', () => headView.resetCamera());
@@ -139,7 +161,8 @@ export function mountView(model: ViewModel, el: HTMLElement): () => void {
     root.dataset.view = model.get('view');
     matrixView.element.style.display = matrix ? '' : 'none';
     headView.element.style.display = matrix ? 'none' : '';
-    for (const control of [layerControl, headControl, dimsControl, resetControl, ...exportButtons]) control.show(!matrix);
+    for (const control of [layerControl, headControl, dimsControl, sizeControl, resetControl, ...exportButtons]) control.show(!matrix);
+    textBar?.show(!matrix);
     orderControl.show(matrix);
     if (matrix) matrixView.start();
     else {
@@ -178,6 +201,13 @@ export function mountView(model: ViewModel, el: HTMLElement): () => void {
     if (model.get('view') === 'matrix') matrixView.start();
   });
   listen(['view'], showView);
+  listen(['size_by'], () => {
+    sizeControl.set(model.get('size_by') ?? 'none');
+    headView.applySizes();
+  });
+  // Kernel-side layouts (layout_backend "kernel"): shown when they arrive.
+  listen(['_layout', '_layout_meta'], guard('show the kernel layout', () => headView.showKernelLayout()));
+  listen(['layout_backend'], () => refreshHead());
   listen(['color_by'], () => {
     colorControl.set(model.get('color_by'));
     headView.recolor();
@@ -195,6 +225,19 @@ export function mountView(model: ViewModel, el: HTMLElement): () => void {
   });
   listen(['theme'], applyTheme);
   listen(['error'], () => showMessage(model.get('error') ?? ''));
+  // A kernel restart leaves this view without its kernel: ipywidgets then sets the model's
+  // comm_live to false, which fires 'comm_live_update' (it never fires after mount otherwise).
+  // Keep what is drawn, stop waiting for data, and say what to do.
+  const onDisconnect = (): void => {
+    const text = 'The kernel was restarted: this view keeps what it shows but cannot load more data. Re-run the cell to recompute.';
+    root.dataset.disconnected = 'true';
+    qk.disconnect(text);
+    // Bottom of the plot, so it never hides the top notice; not dismissable: it stays true.
+    const style = 'top: auto; bottom: 6px; cursor: default; max-width: 90%; text-align: center';
+    body.append(h('div', { className: 'av-notice av-visible av-disconnected', attrs: { role: 'alert', style } }, text));
+  };
+  model.on('comm_live_update', onDisconnect);
+  cleanups.push(() => model.off('comm_live_update', onDisconnect));
   cleanups.push(watchTheme(applyTheme));
 
   // Keyboard: arrows step heads/layers, m toggles the matrix, r resets, Esc clears.
@@ -228,6 +271,7 @@ export function mountView(model: ViewModel, el: HTMLElement): () => void {
     for (const cleanup of cleanups.splice(0)) cleanup();
     matrixView.dispose();
     headView.dispose();
+    ctx.added?.dispose();
     pool?.dispose();
     qk.dispose();
     root.remove();

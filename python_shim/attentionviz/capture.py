@@ -18,6 +18,7 @@ import torch
 
 from . import _tokens
 from ._batches import image_batches, text_batches
+from ._images import model_view_pngs
 from ._recorder import UnsupportedModelError
 from ._runner import DTYPES, ArrayStore, library_version, make_manifest, run
 from .capture_file import CaptureWriter, PathLike
@@ -60,6 +61,33 @@ class Capture:
     )
     manifest = property(lambda self: dict(self._m), doc="A copy of the file manifest.")
 
+    @property
+    def n_images(self) -> int:
+        """Images kept with the capture (vision captures: one per sequence; else 0)."""
+        return int((self._m.get("extra") or {}).get("n_images", 0) or 0)
+
+    @property
+    def images(self) -> list[bytes]:
+        """PNG bytes of each input image as the model saw it (after the processor's resize /
+        crop), image ``j`` being sequence ``j``; empty for text captures and for files
+        written without images. File-backed captures read them from disk on each call."""
+        return [self.image_png(j) for j in range(self.n_images)]
+
+    def image_png(self, seq: int) -> bytes:
+        """PNG bytes of the image of sequence ``seq`` (read alone, also from a file)."""
+        if not self.n_images:
+            raise ValueError("this capture holds no images (only capture_vision keeps them)")
+        seq = operator.index(seq)
+        if not 0 <= seq < self.n_images:
+            raise IndexError(f"image {seq} out of range: this capture has {self.n_images} images")
+        return self._store.image_png(seq)
+
+    def image(self, seq: int) -> np.ndarray:
+        """Image of sequence ``seq`` as the model saw it: uint8 ``[height, width, 3]``."""
+        from ._images import decode_png
+
+        return decode_png(self.image_png(seq))
+
     def __len__(self) -> int:
         return self.n_tokens
 
@@ -95,6 +123,14 @@ class Capture:
         # always copies: callers may modify them without touching the capture (or its file)
         q = np.array(self._store.q(layer)[head], dtype=np.float32)
         k = np.array(self._store.k(layer)[kv], dtype=np.float32)
+        # a file written by other code (or damaged) may hold NaN/inf: refuse, never show it
+        for name, a in (("queries", q), ("keys", k)):
+            bad = int(a.size - np.count_nonzero(np.isfinite(a)))
+            if bad:
+                raise ValueError(
+                    f"{name} of layer {layer}, head {head} contain {bad} NaN/inf value(s); "
+                    "this capture is damaged: capture it again"
+                )
         return q, k
 
     def attention(self, layer: int, head: int, seq: int) -> np.ndarray:
@@ -121,7 +157,7 @@ class Capture:
     def save(self, path: PathLike) -> None:
         """Write this capture to ``path`` (a ``.attnviz`` file) atomically."""
         manifest = {**self._m, "library_version": library_version()}
-        with CaptureWriter(path, manifest, self.tokens) as w:
+        with CaptureWriter(path, manifest, self.tokens, self.images) as w:
             for layer in range(self.n_layers):
                 w.write_rows(layer, self._store.q(layer), self._store.k(layer), 0)
 
@@ -157,6 +193,8 @@ class Capture:
             if not np.issubdtype(a.dtype, np.floating):
                 raise ValueError(f"{name} must be floating point, got dtype {a.dtype}")
         n_layers, n_heads, n_tokens, d_head = q.shape
+        if len(tokens) == 0:
+            raise ValueError("tokens is empty: a capture needs at least one token")
         if n_tokens != len(tokens):
             raise ValueError(
                 f"queries have {n_tokens} token rows but tokens has {len(tokens)} rows"
@@ -272,10 +310,13 @@ def capture_vision(
     layers: Sequence[int] | None = None,
     progress: bool = True,
     out: PathLike | None = None,
+    keep_images: bool = True,
 ) -> Capture:
     """Capture Q/K of a vision transformer (ViT-style: prefix tokens then a patch grid).
 
     Tokens are ``[CLS]`` (``patch_row = patch_col = -1``) then patches in row-major order.
+    ``keep_images``: store each image as the model saw it (PNG, ``cap.images`` /
+    ``cap.image(seq)``) so the image view can draw it under the patch grid.
     """
     images = list(images)
     if not images:
@@ -292,6 +333,7 @@ def capture_vision(
             )
         return _tokens.image_token_table(len(images), n_prefix, grid, meta)
 
+    pngs = model_view_pngs(processor, images, batch_size) if keep_images else None
     return Capture(
         run(
             model,
@@ -303,6 +345,7 @@ def capture_vision(
             dtype=dtype,
             progress=progress,
             out=out,
+            images=pngs,
         )
     )
 

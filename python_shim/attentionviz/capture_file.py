@@ -10,6 +10,10 @@ A ``.attnviz`` file **is a valid safetensors file** (any safetensors reader open
   ``extra``).
 * ``q.{i}``: queries of stored layer ``i``, ``[n_heads, n_tokens, d_head]`` (F16 or F32).
 * ``k.{i}``: keys of stored layer ``i``, ``[n_kv_heads, n_tokens, d_head]``.
+* ``image.{j}``: U8 ``[n_bytes]``, vision captures only: image ``j`` (sequence ``j``) as the
+  model saw it, PNG-encoded; ``manifest["extra"]["n_images"]`` says how many. Stored between
+  Q/K and the token table, so files written before images existed (and readers that do not
+  know them) still agree on the file size.
 * ``tokens.parquet``: U8 ``[n_bytes]``, the token table as a Parquet file, stored last.
 
 Tensors are head-major so one head is one contiguous block: ``qk(layer, head)`` touches only
@@ -75,6 +79,11 @@ def _tensor_plan(manifest: dict[str, Any]) -> list[tuple[str, list[int]]]:
     return plan
 
 
+def _n_images(manifest: dict[str, Any]) -> int:
+    extra = manifest.get("extra") or {}
+    return int(extra.get("n_images", 0) or 0)
+
+
 def _tokens_to_parquet(tokens: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     tokens.reset_index(drop=True).to_parquet(buf, index=False)
@@ -90,10 +99,22 @@ class CaptureWriter:
     with an exception deletes the temporary file and leaves ``path`` as it was.
     """
 
-    def __init__(self, path: PathLike, manifest: dict[str, Any], tokens: pd.DataFrame) -> None:
+    def __init__(
+        self,
+        path: PathLike,
+        manifest: dict[str, Any],
+        tokens: pd.DataFrame,
+        images: Sequence[bytes] | None = None,
+    ) -> None:
         self.path = Path(path)
         if self.path.is_dir():
             raise IsADirectoryError(f"{self.path} is a directory; give a file path ending .attnviz")
+        images = list(images or [])
+        # n_images always describes exactly the image tensors this file holds
+        extra = {k: v for k, v in (manifest.get("extra") or {}).items() if k != "n_images"}
+        if images:
+            extra["n_images"] = len(images)
+        manifest = {**manifest, "extra": extra}
         self.manifest = manifest
         st_dtype = _ST_DTYPES[manifest["dtype"]]
         itemsize = np.dtype(_NP_DTYPES[st_dtype]).itemsize
@@ -110,11 +131,20 @@ class CaptureWriter:
             }
             self._blocks[name] = (offset, shape)
             offset += size
-        end = offset + len(tok_bytes)
+        image_start = offset
+        for j, png in enumerate(images):
+            header[f"image.{j}"] = {
+                "dtype": "U8",
+                "shape": [len(png)],
+                "data_offsets": [image_start, image_start + len(png)],
+            }
+            image_start += len(png)
+        tok_start = image_start
+        end = tok_start + len(tok_bytes)
         header["tokens.parquet"] = {
             "dtype": "U8",
             "shape": [len(tok_bytes)],
-            "data_offsets": [offset, end],
+            "data_offsets": [tok_start, end],
         }
         raw = json.dumps(header).encode()
         raw += b" " * (-(len(raw) + 8) % 8)  # data start 8-aligned so F32 views are aligned
@@ -128,6 +158,8 @@ class CaptureWriter:
                 f.write(struct.pack("<Q", len(raw)) + raw)
                 f.truncate(self._data_start + end)  # sparse: zero blocks cost nothing until written
                 f.seek(self._data_start + offset)
+                for png in images:
+                    f.write(png)
                 f.write(tok_bytes)
             self._mm: np.memmap | None = (
                 np.memmap(
@@ -149,6 +181,20 @@ class CaptureWriter:
 
     def write_rows(self, layer: int, q: np.ndarray, k: np.ndarray, row: int) -> None:
         """Write ``q [n_heads, n, d_head]`` and ``k [n_kv_heads, n, d_head]`` at token ``row``."""
+        m = self.manifest
+        want_q = (m["n_heads"], q.shape[1] if q.ndim == 3 else -1, m["d_head"])
+        want_k = (m["n_kv_heads"], q.shape[1] if q.ndim == 3 else -1, m["d_head"])
+        if q.shape != want_q or k.shape != want_k:  # numpy would broadcast a wrong head count
+            raise ValueError(
+                f"layer {layer}: queries {q.shape} / keys {k.shape} do not fit this file "
+                f"(expected [{m['n_heads']}, n, {m['d_head']}] / [{m['n_kv_heads']}, n, "
+                f"{m['d_head']}] with the same n)"
+            )
+        if not 0 <= row <= row + q.shape[1] <= m["n_tokens"]:
+            raise ValueError(
+                f"layer {layer}: token rows {row}..{row + q.shape[1] - 1} are outside "
+                f"0..{m['n_tokens'] - 1}"
+            )
         self.block(f"q.{layer}")[:, row : row + q.shape[1]] = q
         self.block(f"k.{layer}")[:, row : row + k.shape[1]] = k
 
@@ -213,6 +259,17 @@ class FileStore:
     def k(self, layer: int) -> np.ndarray:
         return self._view(f"k.{layer}")
 
+    def images(self) -> list[bytes]:
+        """PNG bytes of the stored images (vision captures; empty otherwise)."""
+        return [self.image_png(j) for j in range(_n_images(self.manifest))]
+
+    def image_png(self, j: int) -> bytes:
+        """PNG bytes of image ``j`` alone (read from the file on demand)."""
+        a, b = self._header[f"image.{j}"]["data_offsets"]
+        with open(self.path, "rb") as f:
+            f.seek(self._data_start + a)
+            return f.read(b - a)
+
     def tokens(self) -> pd.DataFrame:
         if self._tokens is None:
             a, b = self._header["tokens.parquet"]["data_offsets"]
@@ -247,6 +304,10 @@ class ShardedStore:
         self.manifest = dict(first)
         self.manifest["n_tokens"] = sum(s.n_tokens for s in shards)
         self.manifest["n_seqs"] = sum(int(s.manifest["n_seqs"]) for s in shards)
+        extra = {k: v for k, v in (first.get("extra") or {}).items() if k != "n_images"}
+        if all(_n_images(s.manifest) == int(s.manifest["n_seqs"]) for s in shards):
+            extra["n_images"] = sum(_n_images(s.manifest) for s in shards)
+        self.manifest["extra"] = extra
         self._tokens: pd.DataFrame | None = None
 
     @property
@@ -258,6 +319,20 @@ class ShardedStore:
 
     def k(self, layer: int) -> np.ndarray:
         return np.concatenate([s.k(layer) for s in self.shards], axis=1)
+
+    def images(self) -> list[bytes]:
+        """Images of every shard in shard order (image j is sequence j), when all have them."""
+        if not _n_images(self.manifest):
+            return []
+        return [png for s in self.shards for png in s.images()]
+
+    def image_png(self, j: int) -> bytes:
+        """PNG bytes of image ``j`` (global sequence number) from the shard that holds it."""
+        for s in self.shards:
+            if j < int(s.manifest["n_seqs"]):
+                return s.image_png(j)
+            j -= int(s.manifest["n_seqs"])
+        raise IndexError(f"image {j} is beyond the last shard")
 
     def tokens(self) -> pd.DataFrame:
         if self._tokens is None:
@@ -306,7 +381,8 @@ def _read_header(path: Path) -> tuple[dict[str, Any], dict[str, Any], int]:
     data_start = 8 + n
     end = 0
     try:
-        expected = [*_tensor_plan(manifest), ("tokens.parquet", None)]
+        images = [(f"image.{j}", None) for j in range(_n_images(manifest))]
+        expected = [*_tensor_plan(manifest), *images, ("tokens.parquet", None)]
         for name, shape in expected:
             info = header.get(name)
             if info is None:

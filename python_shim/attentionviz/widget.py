@@ -8,6 +8,8 @@ token table crosses once as an Arrow IPC stream. The browser computes the layout
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import os
 import pathlib
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -18,7 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import traitlets as t
 
+from ._bundle import BUNDLE, LOADER
 from .capture import Capture
+from .text_input import OnnxFiles, added_frame
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 
@@ -71,9 +75,17 @@ class AttentionViz(anywidget.AnyWidget):
     >>> viz.head = (0, 1)             # redraw another head
     >>> viz.selection                 # DataFrame of the tokens clicked or lassoed
     >>> viz.select(cap.tokens.text == "the")   # highlight from pandas
+
+    ``onnx=`` (a folder or ``.onnx`` file from ``attentionviz.onnx.export`` of the captured
+    model) adds an "Add text…" box to the single-head view: typed text is run in the
+    browser (onnxruntime-web, in a worker) and its tokens are placed into the shown
+    layout; they appear in ``viz.added_tokens`` and, when selected, in ``viz.selection``
+    (rows numbered after the capture's). See ``attentionviz.text_input``.
     """
 
-    _esm = _STATIC / "widget.js"
+    # A small loader: the bundle itself is imported once per page (see _bundle.py).
+    _esm = LOADER
+    _bundle = t.Bytes(BUNDLE, help="the widget's JS bundle, imported once per page").tag(sync=True)
 
     #: Traits that make up the view state (exported with the view, restored with it).
     VIEW_STATE = (
@@ -85,6 +97,7 @@ class AttentionViz(anywidget.AnyWidget):
         "dims",
         "normalize",
         "color_by",
+        "size_by",
         "search",
         "top_k",
         "matrix_order",
@@ -112,6 +125,15 @@ class AttentionViz(anywidget.AnyWidget):
     color_by = t.Unicode(
         "qk", help="'qk', 'pos_norm', 'seq', 'category' or any token-table column"
     ).tag(sync=True)
+    size_by = t.Enum(
+        ["none", "norm"], "none", help="point size: uniform, or by the (normalized) Q/K norm"
+    ).tag(sync=True)
+    layout_backend = t.Enum(
+        ["browser", "kernel"],
+        "browser",
+        help="where UMAP / t-SNE run: browser web workers, or this kernel (umap-learn / "
+        'openTSNE, pip install "attentionviz[kernel-layout]"); PCA always runs in the browser',
+    ).tag(sync=True)
     search = t.Unicode("", help="highlight tokens whose text matches").tag(sync=True)
     top_k = t.Int(5, help="attention lines drawn from a clicked query").tag(sync=True)
     matrix_order = t.Enum(
@@ -126,8 +148,12 @@ class AttentionViz(anywidget.AnyWidget):
     _queries = t.Bytes(b"").tag(sync=True, **_binary)
     _keys = t.Bytes(b"").tag(sync=True, **_binary)
     _qk_meta = t.Dict().tag(sync=True)
+    #: kernel layout of the shown head: float32 [2 n_tokens, dims], described by _layout_meta
+    _layout = t.Bytes(b"").tag(sync=True, **_binary)
+    _layout_meta = t.Dict().tag(sync=True)
     _selected_rows = t.Bytes(b"").tag(sync=True, **_binary)
     _capture_id = t.Unicode("").tag(sync=True)
+    _text_input = t.Dict(help="the ONNX model offered for typed text ({} when none)").tag(sync=True)
     scale = t.Float(1.0, help="attention scale of the capture (q.k * scale)").tag(sync=True)
     mask = t.Unicode("bidirectional", help="'causal' or 'bidirectional'").tag(sync=True)
 
@@ -137,11 +163,14 @@ class AttentionViz(anywidget.AnyWidget):
         *,
         head: tuple[int, int] | None = None,
         dtype: str = "float16",
+        onnx: str | os.PathLike[str] | None = None,
         **kwargs: Any,
     ) -> None:
         settable = {
             "normalize",
             "color_by",
+            "size_by",
+            "layout_backend",
             "theme",
             "view",
             "projection",
@@ -154,7 +183,7 @@ class AttentionViz(anywidget.AnyWidget):
         if unknown:
             raise TypeError(
                 f"AttentionViz() got unexpected keyword argument(s): {', '.join(unknown)}; "
-                f"settable: head, dtype, {', '.join(sorted(settable))}"
+                f"settable: head, dtype, onnx, {', '.join(sorted(settable))}"
             )
         if not isinstance(capture, Capture):
             raise TypeError(
@@ -165,6 +194,9 @@ class AttentionViz(anywidget.AnyWidget):
             raise ValueError(f"dtype must be 'float16' or 'float32', got {dtype!r}")
         self._capture = capture
         self._wire_dtype = dtype
+        # Checked now: a model that does not match the capture fails here, naming why.
+        self._onnx = OnnxFiles(onnx, capture) if onnx is not None else None
+        self._added = added_frame({}, len(capture.tokens))
         self._saves: dict[int, Any] = {}
         # Naming a head means "show me that head"; otherwise start on the matrix view.
         if head is not None:
@@ -177,11 +209,16 @@ class AttentionViz(anywidget.AnyWidget):
             _capture_id=_capture_id(capture),
             mask=str(capture.mask),
             _tokens=tokens_to_arrow(capture.tokens),
+            _text_input=self._onnx.info() if self._onnx else {},
             **kwargs,
         )
         self.head = tuple(head) if head is not None else (0, 0)  # validated, then sent
         if not self._qk_meta:
             self._send_head()
+        self._layouts_live = True
+        if self.layout_backend == "kernel":
+            self._check_kernel_backend()
+            self._send_layout()
         self.on_msg(self._on_request)
 
     # --- Python -> view -------------------------------------------------------------
@@ -198,8 +235,19 @@ class AttentionViz(anywidget.AnyWidget):
         return layer, head
 
     @t.observe("head")
-    def _on_head(self, _change: dict) -> None:
-        self._send_head()
+    def _on_head(self, change: dict) -> None:
+        try:
+            self._send_head()
+            self._send_layout()
+        except Exception:
+            # e.g. a damaged head (NaN/inf): go back to the head the view has (once)
+            if not getattr(self, "_reverting", False) and change["old"] != change["new"]:
+                self._reverting = True
+                try:
+                    self.set_trait("head", change["old"])
+                finally:
+                    self._reverting = False
+            raise
 
     def _head_payload(
         self, layer: int, head: int, rows: int | None = None
@@ -238,6 +286,12 @@ class AttentionViz(anywidget.AnyWidget):
         if kind == "html-request":
             self._send_html(content.get("request"))
             return
+        if kind == "image":
+            self._send_image(content.get("request"), content.get("seq"))
+            return
+        if kind in ("onnx-request", "added-tokens"):
+            self._on_text_input(kind, content)
+            return
         if kind != "qk":
             return
         request = content.get("request")
@@ -250,6 +304,128 @@ class AttentionViz(anywidget.AnyWidget):
             self.send({"type": "qk-error", "request": request, "message": str(error)})
             return
         self.send({"type": "qk", "request": request, **meta}, buffers=[queries, keys])
+
+    # --- text typed into the view -------------------------------------------------------
+
+    def _on_text_input(self, kind: str, content: dict[str, Any]) -> None:
+        request = content.get("request")
+        if kind == "onnx-request":
+            if self._onnx is None:
+                self.send(
+                    {
+                        "type": "onnx-error",
+                        "request": request,
+                        "message": (
+                            "no ONNX model: create the view with AttentionViz(cap, onnx=...)"
+                        ),
+                    }
+                )
+                return
+            try:
+                self._onnx.send(self.send, request)
+            except Exception as error:  # the view shows it; the kernel keeps running
+                self.send({"type": "onnx-error", "request": request, "message": str(error)})
+            return
+        try:
+            self._added = added_frame(content.get("tokens"), len(self._capture.tokens))
+        except (ValueError, TypeError) as error:
+            self.error = f"the view sent unreadable added tokens: {error}"
+
+    @property
+    def added_tokens(self) -> pd.DataFrame:
+        """Tokens of the text typed into the view (``onnx=``), one row per token, indexed
+        after the capture's rows (``len(capture.tokens)``, ...): ``text``, ``seq`` (after the
+        capture's sequences), ``pos``, ``pos_norm``, ``token_id``, ``special``,
+        ``source`` (``"browser"``) and ``sentence``. Their Q/K live in the browser only.
+        The view sends its whole list after each text, so this follows the view that last
+        added text (a view shown again starts without them)."""
+        return self._added.copy()
+
+    def _send_image(self, request: Any, seq: Any) -> None:
+        """Answer the image view: PNG bytes of image ``seq`` as the model saw it."""
+        count = self._capture.n_images
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < count:
+            message = (
+                "this capture holds no images (capture_vision keeps them; older files do not)"
+                if not count
+                else f"image {seq!r} out of range (0..{count - 1})"
+            )
+            self.send({"type": "image-error", "request": request, "message": message})
+            return
+        png = self._capture.image_png(seq)
+        self.send({"type": "image", "request": request, "seq": seq}, buffers=[png])
+
+    # --- kernel-side layouts ---------------------------------------------------------
+
+    def _check_kernel_backend(self) -> None:
+        missing = [m for m in ("umap", "openTSNE") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise ImportError(
+                f'layout_backend="kernel" needs {", ".join(missing)}: '
+                'pip install "attentionviz[kernel-layout]"'
+            )
+
+    @t.observe("layout_backend")
+    def _on_backend(self, change: dict) -> None:
+        if change["new"] == "kernel":
+            try:
+                self._check_kernel_backend()
+            except ImportError:
+                self.layout_backend = "browser"  # the view keeps working
+                raise
+        self._send_layout()
+
+    @t.observe("projection", "dims", "normalize")
+    def _on_layout_params(self, _change: dict) -> None:
+        self._send_layout()
+
+    def kernel_layout(
+        self, layer: int | None = None, head: int | None = None, *, progress: bool = True
+    ) -> np.ndarray:
+        """The joint Q/K layout of a head computed in this kernel (``projection``, ``dims``,
+        ``normalize`` as set on the view): float32 ``[2 n_tokens, dims]``, queries first."""
+        from .kernel_layout import joint_layout
+
+        shown = self.head
+        layer = shown[0] if layer is None else layer
+        head = shown[1] if head is None else head
+        queries, keys = self._capture.qk(layer, head)
+        return joint_layout(
+            queries,
+            keys,
+            self.projection,
+            dims=int(self.dims),
+            normalize=self.normalize,
+            progress=progress,
+        )
+
+    def _send_layout(self) -> None:
+        """With the kernel backend, compute and send the shown head's UMAP / t-SNE layout."""
+        # not while __init__ is still setting traits (head is set last)
+        if not getattr(self, "_layouts_live", False) or self.layout_backend != "kernel":
+            return
+        from .kernel_layout import METHODS, layout_bytes
+
+        if self.projection not in METHODS:
+            return  # PCA: the browser does it instantly
+        layer, head = self.head
+        meta = {
+            "layer": layer,
+            "head": head,
+            "method": self.projection,
+            "dims": int(self.dims),
+            "normalize": bool(self.normalize),
+        }
+        if {k: v for k, v in self._layout_meta.items() if k != "n_points"} == meta:
+            return
+        try:
+            positions = self.kernel_layout(layer, head)
+        except Exception as error:  # shown in the view; the PCA layout stays
+            self.error = f"kernel {self.projection} layout failed: {error}"
+            raise
+        with self.hold_sync():
+            self._layout = layout_bytes(positions)
+            self._layout_meta = {**meta, "n_points": int(positions.shape[0])}
 
     # --- selection ------------------------------------------------------------------
 
@@ -265,8 +441,15 @@ class AttentionViz(anywidget.AnyWidget):
 
     @property
     def selection(self) -> pd.DataFrame:
-        """The selected tokens as rows of ``capture.tokens`` (empty when nothing is selected)."""
-        return self._capture.tokens.iloc[self.selected_rows]
+        """The selected tokens as rows of ``capture.tokens`` (empty when nothing is selected);
+        selected typed-in tokens follow as rows of ``added_tokens``."""
+        tokens = self._capture.tokens
+        rows = self.selected_rows
+        n = len(tokens)
+        if not len(self._added) or not (rows >= n).any():
+            return tokens.iloc[rows[rows < n]]
+        added = self._added.iloc[rows[(rows >= n) & (rows < n + len(self._added))] - n]
+        return pd.concat([tokens.iloc[rows[rows < n]], added])
 
     def select(self, what: pd.DataFrame | pd.Series | np.ndarray | Iterable[int] | None) -> None:
         """Highlight tokens: a DataFrame of token rows (by index), a boolean mask over
@@ -287,7 +470,7 @@ class AttentionViz(anywidget.AnyWidget):
 
     def _rows_of(self, what: Any) -> np.ndarray:
         tokens = self._capture.tokens
-        n = len(tokens)
+        n = len(tokens) + len(self._added)
         if what is None:
             return np.zeros(0, dtype=np.uint32)
         if isinstance(what, pd.DataFrame):
@@ -298,6 +481,17 @@ class AttentionViz(anywidget.AnyWidget):
                     f"(e.g. {list(missing[:5])}); pass rows of viz.capture.tokens or a filter of it"
                 )
             return np.unique(tokens.index.get_indexer(what.index)).astype(np.uint32)
+        if isinstance(what, pd.Series) and what.dtype == bool:
+            # a mask is matched to the tokens by its labels, not by its order
+            missing = what.index.difference(tokens.index)
+            if len(missing) or what.index.has_duplicates:
+                raise ValueError(
+                    f"select(): the boolean mask's index does not match capture.tokens "
+                    f"({len(missing)} unknown label(s), e.g. {list(missing[:5])}"
+                    f"{', and duplicate labels' if what.index.has_duplicates else ''}); "
+                    "build the mask from viz.capture.tokens"
+                )
+            what = what.reindex(tokens.index, fill_value=False)
         values = np.asarray(what.to_numpy() if isinstance(what, pd.Series) else list(what))
         if values.dtype == bool:
             if values.shape != (n,):

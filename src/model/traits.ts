@@ -12,6 +12,30 @@ export interface QKMeta {
   dtype: MatrixDtype;
 }
 
+/** The ONNX model the kernel offers for text typed into the view (`AttentionViz(cap, onnx=...)`). */
+export interface TextInputInfo {
+  model_name: string;
+  n_layers: number;
+  n_heads: number;
+  d_head: number;
+  /** Tokens per text; longer text is cut (with a notice). */
+  max_length: number;
+  dtype: string;
+  /** Bytes the view downloads from the kernel on first use (model, tokenizer, WASM runtime). */
+  bytes: number;
+}
+
+/** Describes the `_layout` buffer: a kernel-computed layout (layout_backend "kernel"). */
+export interface KernelLayoutMeta {
+  layer: number;
+  head: number;
+  method: 'umap' | 'tsne';
+  dims: 2 | 3;
+  normalize: boolean;
+  /** 2 * n_tokens (queries, then keys). */
+  n_points: number;
+}
+
 /**
  * Every synced trait of the Python `AttentionViz` widget, by its Python name.
  * Binary traits arrive as DataView (anywidget's buffer convention) or null.
@@ -29,6 +53,13 @@ export interface ViewTraits {
   view: 'matrix' | 'head';
   projection: 'pca' | 'umap' | 'tsne';
   dims: 2 | 3;
+  /** Point size: uniform, or by the (normalized) Q/K vector norm (absent: uniform). */
+  size_by?: 'none' | 'norm';
+  /** Where UMAP / t-SNE run; "kernel": the host sends `_layout` (PCA stays in the browser). */
+  layout_backend?: 'browser' | 'kernel';
+  /** Kernel layout of the shown head: float32 little-endian [n_points, dims]. */
+  _layout?: DataView | null;
+  _layout_meta?: KernelLayoutMeta | Record<string, never> | null;
   /** Tokens whose text matches are highlighted. */
   search: string;
   /** Attention lines drawn from a clicked query. */
@@ -56,6 +87,8 @@ export interface ViewTraits {
   _selected_rows: DataView | null;
   /** Last error the view wants the user to see (set by either side). */
   error: string;
+  /** The model for typed text; `{}` (or absent: standalone hosts) when there is none. */
+  _text_input?: TextInputInfo | Record<string, never>;
 }
 
 export type ViewModel = AnyModel<ViewTraits>;
@@ -65,6 +98,10 @@ export const DEFAULT_TRAITS: Omit<ViewTraits, '_tokens' | '_queries' | '_keys' |
   head: [0, 0],
   normalize: true,
   color_by: 'qk',
+  size_by: 'none',
+  layout_backend: 'browser',
+  _layout: null,
+  _layout_meta: null,
   view: 'head',
   projection: 'pca',
   dims: 2,

@@ -10,30 +10,38 @@ import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 const vertexShader = /* glsl */ `
   attribute vec3 pointColor;
   attribute float emphasis;
+  attribute float marked;
+  attribute float sizeScale;
   uniform float pointSize;
   uniform float pixelRatio;
   varying vec3 vColor;
   varying float vEmphasis;
+  varying float vMarked;
   void main() {
     vColor = pointColor;
     vEmphasis = emphasis;
+    vMarked = marked;
     gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0);
-    gl_PointSize = pointSize * pixelRatio * (emphasis > 1.5 ? 1.7 : 1.0);
+    gl_PointSize = pointSize * pixelRatio * sizeScale * (emphasis > 1.5 ? 1.7 : 1.0) * (marked > 0.5 ? 1.6 : 1.0);
   }
 `;
 
 const fragmentShader = /* glsl */ `
   uniform vec3 ringColor;
+  uniform vec3 markColor;
   varying vec3 vColor;
   varying float vEmphasis;
+  varying float vMarked;
   void main() {
     vec2 c = gl_PointCoord * 2.0 - 1.0;
     float r = length(c);
     if (r > 1.0) discard;
     float edge = 1.0 - smoothstep(0.8, 1.0, r);
-    float alpha = vEmphasis < 0.5 ? 0.12 : 0.85;
+    float alpha = vEmphasis < 0.5 ? (vMarked > 0.5 ? 0.5 : 0.12) : 0.85;
     vec3 color = vColor;
     if (vEmphasis > 1.5 && r > 0.62) color = ringColor;
+    // Marked points (tokens typed into the view): a thick outline in the mark colour.
+    if (vMarked > 0.5 && r > 0.55) color = markColor;
     gl_FragColor = vec4(color, alpha * edge);
   }
 `;
@@ -78,6 +86,7 @@ export class ScatterScene {
         pointSize: { value: 6 },
         pixelRatio: { value: this.renderer.getPixelRatio() },
         ringColor: { value: new THREE.Color('#111111') },
+        markColor: { value: new THREE.Color('#f59e0b') },
       },
     });
     this.points = new THREE.Points(this.geometry, this.material);
@@ -107,6 +116,8 @@ export class ScatterScene {
     this.geometry.setAttribute('position', new THREE.BufferAttribute(xyz, 3));
     this.geometry.setAttribute('pointColor', new THREE.BufferAttribute(rgb, 3));
     this.geometry.setAttribute('emphasis', new THREE.BufferAttribute(new Float32Array(count).fill(1), 1));
+    this.geometry.setAttribute('marked', new THREE.BufferAttribute(new Float32Array(count), 1));
+    this.geometry.setAttribute('sizeScale', new THREE.BufferAttribute(new Float32Array(count).fill(1), 1));
     if (dimsChanged) {
       this.camera = dims === 3 ? this.orbitCamera : this.flatCamera;
       this.controls.object = this.camera;
@@ -172,6 +183,20 @@ export class ScatterScene {
   /** Per-point emphasis (see EMPHASIS). */
   setEmphasis(emphasis: Float32Array): void {
     this.geometry.setAttribute('emphasis', new THREE.BufferAttribute(emphasis, 1));
+    this.requestRender();
+  }
+
+  /** Per-point size factor (1: the base point size; see compute/sizes.ts); null: all 1. */
+  setSizes(sizes: Float32Array | null): void {
+    const count = this.positions.length / 3;
+    if (sizes && sizes.length !== count) throw new Error(`${sizes.length} sizes for ${count} points`);
+    this.geometry.setAttribute('sizeScale', new THREE.BufferAttribute(sizes ?? new Float32Array(count).fill(1), 1));
+    this.requestRender();
+  }
+
+  /** Per-point mark (1: drawn larger with an outline in the mark colour, e.g. added tokens; 0: not). */
+  setMarked(marked: Float32Array): void {
+    this.geometry.setAttribute('marked', new THREE.BufferAttribute(marked, 1));
     this.requestRender();
   }
 

@@ -6,9 +6,12 @@ import type { HeadQK, QKSource } from '../model/qk_source';
 import type { TokenTable } from '../model/tokens';
 import type { ViewModel } from '../model/traits';
 import type { Theme } from '../ui/theme';
+import type { AddedText } from './added';
 
 export class ViewContext {
   tokens: TokenTable | null = null;
+  /** Text typed into the view (`AttentionViz(cap, onnx=...)`); null without a model. */
+  added: AddedText | null = null;
 
   constructor(
     readonly model: ViewModel,
@@ -47,6 +50,11 @@ export class ViewContext {
     });
   }
 
+  /** The token table of the head view: the capture's rows, then any typed-in rows. */
+  headTokens(): TokenTable | null {
+    return this.added ? this.added.tokenTable(this.tokens) : this.tokens;
+  }
+
   selectedRows(): Uint32Array {
     return decodeRows(this.model.get('_selected_rows'));
   }
@@ -60,8 +68,9 @@ export class ViewContext {
   /** Rows whose text matches the search box: exact (case-insensitive), else substring. */
   searchMatches(): number[] {
     const query = this.model.get('search').trim().toLowerCase();
-    if (!query || !this.tokens) return [];
-    const texts = this.tokens.text.map((text) => text.trim().toLowerCase());
+    const tokens = this.headTokens();
+    if (!query || !tokens) return [];
+    const texts = tokens.text.map((text) => text.trim().toLowerCase());
     const exact = texts.flatMap((text, row) => (text === query ? [row] : []));
     return exact.length ? exact : texts.flatMap((text, row) => (text.includes(query) ? [row] : []));
   }

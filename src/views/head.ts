@@ -4,9 +4,13 @@
  * lines from a selected query to its top-k keys, and the sentence view beside it.
  */
 import { allowedKeys, attentionRow, topK } from '../compute/attention';
+import type { LayoutMethod } from '../compute/layout';
+import { normalizeQK } from '../compute/normalize';
 import { CancelledError } from '../compute/pool';
+import { normSizes } from '../compute/sizes';
 import { pointsInPolygon } from '../compute/polygon';
 import { PointIndex } from '../compute/spatial';
+import { decodeMatrix } from '../model/decode';
 import { decodeHead, type HeadQK } from '../model/qk_source';
 import type { Figure } from '../export/figure';
 import { composePng } from '../export/png';
@@ -18,6 +22,7 @@ import { LassoOverlay } from '../ui/lasso';
 import { Tooltip } from '../ui/tooltip';
 import { pointColors } from './coloring';
 import type { ViewContext } from './context';
+import { ImageView } from './image';
 import { SentenceView } from './sentence';
 
 const CLICK_SLOP = 4;
@@ -54,8 +59,14 @@ export class HeadView {
   private readonly lasso = new LassoOverlay();
   private readonly lines = new LineOverlay();
   private readonly sentence: SentenceView;
+  /** Beside the plot for vision captures, instead of the sentence view. */
+  private readonly image: ImageView;
+  /** Token row whose patch is hovered in the image view (-1: none). */
+  private linkedHover = -1;
   private scene: ScatterScene | null = null;
   private shown: Shown | null = null;
+  /** The capture's head and layout last shown, before typed-in tokens were placed into it. */
+  private base: { qk: HeadQK; positions: Float32Array; dims: 2 | 3; method: string } | null = null;
   private request = 0;
   private down: { x: number; y: number; lasso: boolean } | null = null;
   private readonly cleanups: Array<() => void> = [];
@@ -75,7 +86,16 @@ export class HeadView {
     }
     this.sentence = new SentenceView(ctx, (row) => ctx.setSelection([row]));
     this.plot.append(this.lines.canvas, this.lasso.element, this.legend, this.hint, this.tooltip.element);
-    this.element.append(this.plot, this.sentence.element);
+    this.image = new ImageView(
+      ctx,
+      (row) => ctx.setSelection([row]),
+      (row) => {
+        this.linkedHover = row;
+        this.applyEmphasis();
+      },
+    );
+    this.image.element.style.display = 'none';
+    this.element.append(this.plot, this.sentence.element, this.image.element);
     this.bindPointer();
     const observer = new ResizeObserver(() => this.resize());
     observer.observe(this.plot);
@@ -139,6 +159,11 @@ export class HeadView {
         if (request !== this.request) return;
         this.show(qk, positions, wanted.dims, cached ? wanted.method : 'pca');
         if (cached || wanted.method === 'pca') return;
+        if (this.ctx.model.get('layout_backend') === 'kernel') {
+          // The kernel computes it and sends `_layout` (view.ts calls showKernelLayout).
+          if (!this.showKernelLayout()) this.ctx.setStatus(`${this.describe(qk)} · PCA shown · computing ${method} in kernel…`);
+          return;
+        }
         this.ctx.setStatus(`${this.describe(qk)} · PCA shown · ${method} starting…`);
         return this.ctx
           .layout(qk, wanted, 1, (fraction, stage) => {
@@ -155,10 +180,44 @@ export class HeadView {
       });
   }
 
+  /**
+   * Show the kernel's layout (`_layout`) when it is the one wanted for the shown head;
+   * false when it is not there (yet).
+   */
+  showKernelLayout(): boolean {
+    const meta = this.ctx.model.get('_layout_meta');
+    const buffer = this.ctx.model.get('_layout');
+    const head = this.base?.qk ?? this.shown?.qk;
+    const wanted = this.ctx.layoutParams();
+    if (this.ctx.model.get('layout_backend') !== 'kernel' || !meta || !('method' in meta) || !buffer || !head) return false;
+    if (meta.layer !== head.layer || meta.head !== head.head || meta.method !== wanted.method || meta.dims !== wanted.dims || meta.normalize !== wanted.normalize) return false;
+    if (meta.n_points !== 2 * head.nTokens) {
+      this.ctx.notify(`the kernel layout has ${meta.n_points} points, this head ${2 * head.nTokens}; ignored`);
+      return false;
+    }
+    this.request++; // a browser layout still running for this head is no longer wanted
+    this.show(head, decodeMatrix(buffer, 'float32', meta.n_points, meta.dims), meta.dims, meta.method);
+    this.ctx.root.dataset.layoutSource = 'kernel';
+    return true;
+  }
+
+  /** Point sizes follow `size_by`: uniform, or by the norm of each (normalized) Q/K vector. */
+  applySizes(): void {
+    if (!this.shown || !this.scene) return;
+    if (this.ctx.model.get('size_by') !== 'norm') {
+      this.scene.setSizes(null);
+      return;
+    }
+    const { queries, keys, nTokens, dHead } = this.shown.qk;
+    const normalize = this.ctx.model.get('normalize');
+    const q = normalizeQK(queries, keys, nTokens, dHead, { translate: normalize, scale: normalize });
+    this.scene.setSizes(normSizes(q.queries, q.keys, nTokens, dHead));
+  }
+
   /** Colours, emphasis, lines and sentence follow the model. */
   recolor(): void {
     if (!this.shown || !this.scene) return;
-    const coloring = pointColors(this.ctx.model.get('color_by'), this.ctx.tokens, this.shown.qk.nTokens, this.ctx.theme);
+    const coloring = pointColors(this.ctx.model.get('color_by'), this.ctx.headTokens(), this.shown.qk.nTokens, this.ctx.theme);
     this.scene.setColors(coloring.rgb);
     this.colors = coloring.rgb;
     this.legendEntries = coloring.legend.slice(0, 12);
@@ -183,14 +242,20 @@ export class HeadView {
     const selected = this.ctx.selectedRows();
     const matches = this.ctx.searchMatches();
     const focus = this.focusedQuery();
-    const emphasis = new Float32Array(2 * n).fill(selected.length || matches.length ? EMPHASIS.dimmed : EMPHASIS.normal);
+    const hover = this.linkedHover >= 0 && this.linkedHover < n;
+    const emphasis = new Float32Array(2 * n).fill(selected.length || matches.length || hover ? EMPHASIS.dimmed : EMPHASIS.normal);
     for (const row of selected) if (row < n) emphasis[row] = emphasis[n + row] = EMPHASIS.highlighted;
     for (const row of matches) if (row < n) emphasis[row] = emphasis[n + row] = EMPHASIS.highlighted;
     if (focus) for (const { row } of focus.targets) emphasis[n + row] = EMPHASIS.highlighted;
+    if (hover) emphasis[this.linkedHover] = emphasis[n + this.linkedHover] = EMPHASIS.highlighted;
     this.scene.setEmphasis(emphasis);
     this.emphasis = emphasis;
     this.drawLines();
-    this.sentence.render(this.shown.qk);
+    const vision = this.image.applies();
+    this.sentence.element.style.display = vision ? 'none' : '';
+    this.image.element.style.display = vision ? '' : 'none';
+    if (vision) this.image.render(this.shown.qk);
+    else this.sentence.render(this.shown.qk);
     this.updateStatus();
   }
 
@@ -221,7 +286,7 @@ export class HeadView {
       b: this.colors[3 * i + 2] ?? 0.5,
       emphasis: this.emphasis[i] ?? 1,
     }));
-    const tokens = this.ctx.tokens;
+    const tokens = this.ctx.headTokens();
     const labelled = [...this.ctx.selectedRows()].slice(0, 40);
     const labels = tokens ? labelled.map((row) => ({ x: xy[2 * row], y: xy[2 * row + 1], text: tokens.text[row] })) : [];
     const rect = this.plot.getBoundingClientRect();
@@ -253,6 +318,7 @@ export class HeadView {
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.scene?.dispose();
     this.scene = null;
+    this.image.dispose();
     this.element.remove();
   }
 
@@ -260,15 +326,33 @@ export class HeadView {
     return `L${qk.layer} H${qk.head} · ${qk.nTokens.toLocaleString()} tokens`;
   }
 
-  private show(qk: HeadQK, positions: Float32Array, dims: 2 | 3, method: string): void {
+  /** Tokens typed into the view changed: place them in the shown layout (camera kept). */
+  placeAdded(): void {
+    if (this.base) this.show(this.base.qk, this.base.positions, this.base.dims, this.base.method, true);
+  }
+
+  private show(qk: HeadQK, positions: Float32Array, dims: 2 | 3, method: string, keepCamera = false): void {
     if (!this.scene) return;
+    // The capture's head and layout; typed-in tokens (if any) are placed into it.
+    this.base = { qk, positions, dims, method };
+    let marked: Float32Array | null = null;
+    if (this.ctx.added) {
+      try {
+        const params = { method: method as LayoutMethod, dims, normalize: this.ctx.model.get('normalize') };
+        ({ qk, positions, marked } = this.ctx.added.augment(qk, positions, params));
+      } catch (error) {
+        this.ctx.notify(`the typed text could not be placed in this head: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
     const sameHead = this.shown && this.shown.qk.layer === qk.layer && this.shown.qk.head === qk.head && this.shown.dims === dims;
     const first = !this.shown;
     this.shown = { qk, positions, dims, method, index: dims === 2 ? new PointIndex(flat2(positions, dims)) : null };
     this.tooltip.hide(); // the point under the pointer is a different one now
-    const coloring = pointColors(this.ctx.model.get('color_by'), this.ctx.tokens, qk.nTokens, this.ctx.theme);
+    const coloring = pointColors(this.ctx.model.get('color_by'), this.ctx.headTokens(), qk.nTokens, this.ctx.theme);
     // Keep the camera when only the method changed (PCA -> UMAP refits: the scale differs).
-    this.scene.setPoints(positions, dims, coloring.rgb, !sameHead || method !== 'pca');
+    this.scene.setPoints(positions, dims, coloring.rgb, !keepCamera && (!sameHead || method !== 'pca'));
+    if (marked) this.scene.setMarked(marked);
+    this.applySizes();
     if (first) this.restoreCamera();
     this.hint.textContent = dims === 3 ? 'drag: orbit · right-drag: pan · wheel: zoom · click: select · shift-drag: lasso' : 'drag: pan · wheel: zoom · click: select · shift-drag: lasso';
     this.recolor();
@@ -276,6 +360,8 @@ export class HeadView {
     this.ctx.root.dataset.layer = String(qk.layer);
     this.ctx.root.dataset.head = String(qk.head);
     this.ctx.root.dataset.method = method;
+    this.ctx.root.dataset.layoutSource = 'browser';
+    this.ctx.root.dataset.added = String(qk.nTokens - this.base.qk.nTokens);
     this.ctx.root.dataset.ready = 'true';
   }
 
@@ -299,10 +385,10 @@ export class HeadView {
   /** The one selected token and its top-k keys by attention, when exactly one is selected. */
   private focusedQuery(): { row: number; targets: Array<{ row: number; weight: number }> } | null {
     const selected = this.ctx.selectedRows();
-    if (selected.length !== 1 || !this.shown || !this.ctx.tokens) return null;
+    const tokens = this.ctx.headTokens();
+    if (selected.length !== 1 || !this.shown || !tokens) return null;
     const row = selected[0];
     const { qk } = this.shown;
-    const tokens = this.ctx.tokens;
     if (row >= qk.nTokens) return null;
     const sequence = tokens.rowsBySeq.get(tokens.seq[row]) ?? [row];
     const keyRows = allowedKeys(sequence, sequence.indexOf(row), this.ctx.model.get('mask') === 'causal');
@@ -374,7 +460,7 @@ export class HeadView {
         return;
       }
       const point = this.down ? -1 : this.pick(x, y);
-      const tokens = this.ctx.tokens;
+      const tokens = this.ctx.headTokens();
       if (point < 0 || !tokens || !this.shown) {
         this.tooltip.hide();
         this.ctx.root.dataset.hover = '';
@@ -389,7 +475,7 @@ export class HeadView {
           token: tokens.text[row],
           context: context.map((r) => tokens.text[r]),
           contextIndex: context.indexOf(row),
-          detail: `sequence ${tokens.seq[row]} · position ${tokens.pos[row]} · row ${row}`,
+          detail: `sequence ${tokens.seq[row]} · position ${tokens.pos[row]} · row ${row}${this.base && row >= this.base.qk.nTokens ? ' · typed in (placed, not laid out)' : ''}`,
         },
         x,
         y,

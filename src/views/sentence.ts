@@ -23,7 +23,7 @@ export class SentenceView {
   ) {}
 
   render(qk: HeadQK | null): void {
-    const tokens = this.ctx.tokens;
+    const tokens = this.ctx.headTokens();
     const selected = this.ctx.selectedRows();
     if (!qk || !tokens || !selected.length || selected[0] >= qk.nTokens) {
       this.element.replaceChildren(h('div', { className: 'av-sentence-empty' }, 'Click a point to see its sentence here.'));
