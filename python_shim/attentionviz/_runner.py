@@ -68,6 +68,10 @@ class ArrayStore:
     def k(self, layer: int) -> np.ndarray:
         return self._k[layer]
 
+    def head(self, kind: str, layer: int, index: int, rows: int | None) -> np.ndarray:
+        """The first ``rows`` rows (all when None) of one Q or K head, as stored (a view)."""
+        return (self._q if kind == "q" else self._k)[layer][index, :rows]
+
     def tokens(self) -> pd.DataFrame:
         return self._tokens
 

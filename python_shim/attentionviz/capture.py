@@ -113,16 +113,22 @@ class Capture:
             )
         return layer, head
 
-    def qk(self, layer: int, head: int) -> tuple[np.ndarray, np.ndarray]:
+    def qk(
+        self, layer: int, head: int, *, rows: int | None = None, dtype: Any = np.float32
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Q and K of one head as float32 ``[n_tokens, d_head]``, rows aligned with ``tokens``.
 
-        With grouped-query attention K is the kv head shared by ``head``.
+        With grouped-query attention K is the kv head shared by ``head``. ``rows`` keeps
+        only the first rows and ``dtype`` picks the copy's type (e.g. float16): with both,
+        only those bytes of a file-backed capture are read and copied once.
         """
         layer, head = self._check(layer, head)
+        if rows is not None and operator.index(rows) < 0:
+            raise ValueError(f"rows must be >= 0 or None, got {rows}")
         kv = head // (self.n_heads // self.n_kv_heads)
         # always copies: callers may modify them without touching the capture (or its file)
-        q = np.array(self._store.q(layer)[head], dtype=np.float32)
-        k = np.array(self._store.k(layer)[kv], dtype=np.float32)
+        q = np.array(self._store.head("q", layer, head, rows), dtype=dtype)
+        k = np.array(self._store.head("k", layer, kv, rows), dtype=dtype)
         # a file written by other code (or damaged) may hold NaN/inf: refuse, never show it
         for name, a in (("queries", q), ("keys", k)):
             bad = int(a.size - np.count_nonzero(np.isfinite(a)))

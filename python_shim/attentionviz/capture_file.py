@@ -259,6 +259,10 @@ class FileStore:
     def k(self, layer: int) -> np.ndarray:
         return self._view(f"k.{layer}")
 
+    def head(self, kind: str, layer: int, index: int, rows: int | None) -> np.ndarray:
+        """The first ``rows`` rows (all when None) of one Q or K head: a view of the map."""
+        return self._view(f"{kind}.{layer}")[index, :rows]
+
     def images(self) -> list[bytes]:
         """PNG bytes of the stored images (vision captures; empty otherwise)."""
         return [self.image_png(j) for j in range(_n_images(self.manifest))]
@@ -319,6 +323,17 @@ class ShardedStore:
 
     def k(self, layer: int) -> np.ndarray:
         return np.concatenate([s.k(layer) for s in self.shards], axis=1)
+
+    def head(self, kind: str, layer: int, index: int, rows: int | None) -> np.ndarray:
+        """One head's first ``rows`` rows across shards, reading only the shards needed
+        (never a whole layer of every head, as ``q``/``k`` do)."""
+        parts, left = [], self.n_tokens if rows is None else rows
+        for s in self.shards:
+            parts.append(s.head(kind, layer, index, left))
+            left -= parts[-1].shape[0]
+            if left <= 0:
+                break
+        return np.concatenate(parts, axis=0)
 
     def images(self) -> list[bytes]:
         """Images of every shard in shard order (image j is sequence j), when all have them."""

@@ -59,8 +59,8 @@ def _capture_id(capture: Capture) -> str:
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(str(capture.model_name).encode())
     digest.update(pd.util.hash_pandas_object(tokens[["text", "seq"]], index=False).to_numpy())
-    queries, _ = capture.qk(0, 0)
-    digest.update(np.ascontiguousarray(queries[:64]).tobytes())
+    queries, _ = capture.qk(0, 0, rows=64)  # reads 64 rows, not the whole head
+    digest.update(np.ascontiguousarray(queries).tobytes())
     return digest.hexdigest()[:16]
 
 
@@ -254,10 +254,13 @@ class AttentionViz(anywidget.AnyWidget):
     ) -> tuple[dict[str, Any], bytes, bytes]:
         """Meta, Q bytes and K bytes of one head as they cross the wire (little-endian);
         ``rows`` keeps only the first rows (the matrix view's thumbnail sample)."""
-        queries, keys = self._capture.qk(layer, head)
-        if rows is not None and rows > 0:
-            queries, keys = queries[:rows], keys[:rows]
         wire = np.dtype(self._wire_dtype).newbyteorder("<")
+        # Only the rows asked for; when the stored type is the wire's, copied once as is
+        # (else through float32, so an fp32 value beyond fp16's range is not checked as inf).
+        read = wire if self._capture.dtype == self._wire_dtype else np.float32
+        queries, keys = self._capture.qk(
+            layer, head, rows=rows if rows is not None and rows > 0 else None, dtype=read
+        )
         meta = {
             "layer": layer,
             "head": head,
@@ -265,7 +268,11 @@ class AttentionViz(anywidget.AnyWidget):
             "d_head": int(queries.shape[1]),
             "dtype": self._wire_dtype,
         }
-        return meta, queries.astype(wire).tobytes(), keys.astype(wire).tobytes()
+        return (
+            meta,
+            queries.astype(wire, copy=False).tobytes(),
+            keys.astype(wire, copy=False).tobytes(),
+        )
 
     def _send_head(self) -> None:
         layer, head = self.head

@@ -260,3 +260,20 @@ def test_mismatched_shards_rejected(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(av.CaptureFileError, match=r"no \*\.attnviz"):
         av.load(tmp_path / "empty")
+
+
+@pytest.mark.parametrize("rows", [0, 1, 7, 8, 9, 100, None])
+def test_first_rows_of_a_head_match_the_whole_head(tmp_path, rows):
+    """qk(rows=, dtype=) (what the widget sends for thumbnails and its cache id) equals a
+    slice of the whole head, in memory, from a file, and across shard boundaries."""
+    parts = [make_capture(n_seqs=2, seed=1), make_capture(n_seqs=3, seed=2)]  # 8 + 8 rows
+    for i, p in enumerate(parts):
+        p.save(tmp_path / f"part-{i:05d}.attnviz")
+    for cap in (parts[0], av.load(tmp_path / "part-00000.attnviz"), av.load(tmp_path)):
+        full_q, full_k = cap.qk(1, 3)
+        q, k = cap.qk(1, 3, rows=rows, dtype=np.float16)
+        assert q.dtype == k.dtype == np.float16
+        np.testing.assert_array_equal(q, full_q[:rows].astype(np.float16))
+        np.testing.assert_array_equal(k, full_k[:rows].astype(np.float16))
+    with pytest.raises(ValueError, match="rows must be >= 0"):
+        parts[0].qk(0, 0, rows=-1)
