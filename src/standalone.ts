@@ -17,23 +17,28 @@ export interface StandaloneState {
   selected_rows?: string;
 }
 
-function base64ToView(text: string): DataView {
-  const binary = atob(text);
+/** Decodes base64; `limit` keeps only that many leading bytes and decodes only the text
+ * they need (4 characters per 3 bytes), so a thumbnail never decodes a whole head. */
+export function base64ToView(text: string, limit?: number): DataView {
+  const chars = limit === undefined ? text.length : Math.min(text.length, Math.ceil(limit / 3) * 4);
+  const binary = atob(chars === text.length ? text : text.slice(0, chars)).slice(0, limit);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return new DataView(bytes.buffer);
 }
 
 export function mountStandalone(el: HTMLElement, state: StandaloneState): () => void {
-  const qkFor = (layer: number, head: number): HostedHead => {
+  const qkFor = (layer: number, head: number, rows?: number): HostedHead => {
     const pair = state.heads[`${layer},${head}`];
     if (!pair) {
       throw new Error(`this file holds no Q/K for layer ${layer} head ${head}`);
     }
+    const n = rows && rows < state.n_tokens ? rows : state.n_tokens;
+    const bytes = n * state.d_head * (state.dtype === 'float16' ? 2 : 4);
     return {
-      queries: base64ToView(pair[0]),
-      keys: base64ToView(pair[1]),
-      meta: { layer, head, n_tokens: state.n_tokens, d_head: state.d_head, dtype: state.dtype },
+      queries: base64ToView(pair[0], bytes),
+      keys: base64ToView(pair[1], bytes),
+      meta: { layer, head, n_tokens: n, d_head: state.d_head, dtype: state.dtype },
     };
   };
   const [layer, head] = state.traits.head;
