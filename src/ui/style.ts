@@ -80,7 +80,8 @@ export const css = /* css */ `
   background: var(--av-panel); border: 1px solid var(--av-border); border-radius: 3px; pointer-events: none;
 }
 .attentionviz .av-swatch { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 4px; vertical-align: -1px; }
-.attentionviz .av-hint { position: absolute; right: 8px; bottom: 8px; color: var(--av-muted); pointer-events: none; }
+/* top right, so a long legend (bottom left) never runs into it */
+.attentionviz .av-hint { position: absolute; right: 8px; top: 6px; font-size: 11px; color: var(--av-muted); pointer-events: none; }
 .attentionviz .av-tooltip {
   position: absolute; display: none; max-width: 360px; padding: 6px 8px; pointer-events: none; z-index: 2;
   background: var(--av-bg); border: 1px solid var(--av-border); border-radius: 4px; box-shadow: 0 2px 8px rgba(0, 0, 0, 0.18);
