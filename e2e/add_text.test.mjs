@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { OUTPUT, canvasStats, launchBrowser, runInKernel, startLab } from './lab.mjs';
+import { OUTPUT, canvasStats, launchBrowser, newPage, putNotebook, runInKernel, startLab } from './lab.mjs';
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog.';
 const NOTEBOOK = 'add_text.ipynb';
@@ -14,18 +14,6 @@ let lab;
 let browser;
 let page;
 const consoleErrors = [];
-
-function notebook(cells) {
-  return {
-    type: 'notebook',
-    content: {
-      nbformat: 4,
-      nbformat_minor: 5,
-      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
-      cells: cells.map((source, i) => ({ cell_type: 'code', id: `cell-${i}`, metadata: {}, execution_count: null, outputs: [], source })),
-    },
-  };
-}
 
 before(async () => {
   mkdirSync(OUTPUT, { recursive: true });
@@ -43,18 +31,9 @@ before(async () => {
     'onnx_dir = pathlib.Path(tempfile.mkdtemp(prefix="attnviz-add-text-"))',
     'export(model, tokenizer, onnx_dir / "model.onnx")',
   ].join('\n');
-  const response = await fetch(`${lab.url}/api/contents/${NOTEBOOK}`, {
-    method: 'PUT',
-    headers: { Authorization: `token ${lab.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(notebook([setup, 'viz = av.AttentionViz(cap, head=(2, 3), onnx=onnx_dir)\nviz'])),
-  });
-  assert.ok(response.ok, `could not write the notebook: ${response.status}`);
+  await putNotebook(lab, NOTEBOOK, [setup, 'viz = av.AttentionViz(cap, head=(2, 3), onnx=onnx_dir)\nviz']);
   browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+  page = await newPage(browser, consoleErrors);
 });
 
 after(async () => {

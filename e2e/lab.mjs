@@ -101,6 +101,16 @@ export async function launchBrowser(extraArgs = []) {
   return chromium.launch({ executablePath: process.env.CHROME_BIN || '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
+/** A new 1280x900 page whose console errors and uncaught exceptions are pushed to `errors`. */
+export async function newPage(browser, errors) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(String(error)));
+  return page;
+}
+
 /** Create (or overwrite) a notebook of `cells` (code sources) in the Lab's root folder. */
 export async function putNotebook(lab, name, cells) {
   const content = {

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { OUTPUT, ROOT, canvasStats, launchBrowser, startLab } from './lab.mjs';
+import { OUTPUT, ROOT, canvasStats, launchBrowser, newPage, startLab } from './lab.mjs';
 
 const N_LAYERS = 2;
 const N_HEADS = 4;
@@ -59,11 +59,7 @@ before(async () => {
   await upload('cut.attnviz', capture.subarray(0, capture.length - 1000));
   await upload('foreign.attnviz', Buffer.from('PK\u0003\u0004 this is a zip archive, not a capture\n'.repeat(20)));
   browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+  page = await newPage(browser, consoleErrors);
   page.on('request', (request) => {
     if (/\/(files|api\/contents)\/[^?]*\.attnviz/.test(request.url())) fileRequests.push({ url: request.url(), range: request.headers().range ?? null });
   });

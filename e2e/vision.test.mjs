@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { OUTPUT, canvasStats, launchBrowser, runInKernel, startLab } from './lab.mjs';
+import { OUTPUT, canvasStats, launchBrowser, newPage, runInKernel, startLab } from './lab.mjs';
 
 let lab;
 let browser;
@@ -18,11 +18,7 @@ before(async () => {
   mkdirSync(OUTPUT, { recursive: true });
   lab = await startLab();
   browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+  page = await newPage(browser, consoleErrors);
 });
 
 after(async () => {
