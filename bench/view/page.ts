@@ -14,22 +14,9 @@ import * as THREE from 'three';
 import { PointIndex } from '../../src/compute/spatial';
 import { ScatterScene } from '../../src/render/scatter';
 import { mountStandalone, type StandaloneState } from '../../src/standalone';
+// Deterministic PRNG (mulberry32) and Box-Muller normals: every run sees the same points.
+import { gaussian, mulberry32 as rng } from '../../tests/ts/helpers';
 
-/** Deterministic PRNG (mulberry32), so every run sees the same points and queries. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
 
 function uniformPoints(n: number, seed: number): Float32Array {
   const random = rng(seed);
@@ -41,6 +28,7 @@ function uniformPoints(n: number, seed: number): Float32Array {
 /** UMAP-like: 40 Gaussian blobs of varied size and weight (dense spots are the hard case for hover). */
 function clusteredPoints(n: number, seed: number): Float32Array {
   const random = rng(seed);
+  const normal = gaussian(random);
   const blobs = Array.from({ length: 40 }, () => ({ x: random(), y: random(), s: 0.005 + 0.03 * random(), w: 0.2 + random() }));
   const total = blobs.reduce((sum, b) => sum + b.w, 0);
   const xy = new Float32Array(2 * n);
@@ -51,8 +39,8 @@ function clusteredPoints(n: number, seed: number): Float32Array {
       b = blob;
       if ((pick -= blob.w) <= 0) break;
     }
-    xy[2 * i] = b.x + b.s * gaussian(random);
-    xy[2 * i + 1] = b.y + b.s * gaussian(random);
+    xy[2 * i] = b.x + b.s * normal();
+    xy[2 * i + 1] = b.y + b.s * normal();
   }
   return xy;
 }

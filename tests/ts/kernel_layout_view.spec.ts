@@ -7,7 +7,7 @@ import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { MemoryModel, mountView } from '../../src/index';
 import type { KernelLayoutMeta, ViewTraits } from '../../src/model/traits';
 import type { ViewHandle } from '../../src/view';
-import { gaussian, mulberry32 } from './helpers';
+import { gaussian, mulberry32, waitFor } from './helpers';
 
 const N = 24;
 const D = 8;
@@ -52,16 +52,6 @@ function state(overrides: Partial<ViewTraits>): ViewTraits {
   };
 }
 
-async function waitFor<T>(probe: () => T | null | undefined | false, what: string, timeout = 20000): Promise<T> {
-  const start = performance.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (performance.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** A layout whose x grows with the point index: point 2N-1 is rightmost. */
 function rampLayout(): Float32Array {
   return Float32Array.from({ length: 2 * N * 2 }, (_, i) => (i % 2 === 0 ? i / 2 : Math.sin(i)));
@@ -81,21 +71,21 @@ describe('view with layout_backend "kernel"', () => {
     el.style.cssText = 'width: 600px; height: 400px; position: relative;';
     document.body.append(el);
     cleanups.push(mountView(model, el));
-    const root = await waitFor(() => el.querySelector<ViewRoot>('.attentionviz[data-ready="true"]'), 'a ready view');
+    const root = await waitFor(() => el.querySelector<ViewRoot>('.attentionviz[data-ready="true"]'), 'a ready view', 20000);
     return { model, root };
   }
 
   it('shows PCA while the kernel computes, then the kernel layout', async () => {
     const { model, root } = await mount();
     expect(root.dataset.method).toBe('pca');
-    await waitFor(() => root.querySelector('.av-status')?.textContent?.includes('computing UMAP in kernel'), 'the kernel status');
+    await waitFor(() => root.querySelector('.av-status')?.textContent?.includes('computing UMAP in kernel'), 'the kernel status', 20000);
     // A layout for another head is not this one.
     const meta: KernelLayoutMeta = { layer: 0, head: 0, method: 'umap', dims: 2, normalize: true, n_points: 2 * N };
     model.set('_layout', view(rampLayout()));
     model.set('_layout_meta', meta);
     expect(root.dataset.method).toBe('pca');
     model.set('_layout_meta', { ...meta, layer: 1 });
-    await waitFor(() => root.dataset.method === 'umap', 'the kernel layout on screen');
+    await waitFor(() => root.dataset.method === 'umap', 'the kernel layout on screen', 20000);
     expect(root.dataset.layoutSource).toBe('kernel');
     const handle = root.attentionviz;
     const xs = Array.from({ length: 2 * N }, (_, i) => handle.canvasPosition(i)[0]);
@@ -110,7 +100,7 @@ describe('view with layout_backend "kernel"', () => {
     expect(root.dataset.method).toBe('pca');
     model.set('_layout_meta', { ...meta, normalize: true, n_points: 2 * N - 2 });
     expect(root.dataset.method).toBe('pca');
-    await waitFor(() => root.querySelector('.av-notice')?.textContent?.includes('points'), 'a notice about the size');
+    await waitFor(() => root.querySelector('.av-notice')?.textContent?.includes('points'), 'a notice about the size', 20000);
   });
 
   it('sizes points by norm on request without losing the layout', async () => {

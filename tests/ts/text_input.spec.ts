@@ -11,7 +11,7 @@ import { MemoryModel } from '../../src/model/memory_model';
 import type { ViewTraits } from '../../src/model/traits';
 import { mountView, type ViewHandle } from '../../src/view';
 import type { InferenceApi } from '../../src/views/added';
-import { gaussian, mulberry32 } from './helpers';
+import { gaussian, mulberry32, waitFor } from './helpers';
 
 const N = 30;
 const D = 8;
@@ -156,16 +156,6 @@ function fakeInference(calls: { loaded: QKModelFiles[]; truncated: boolean }): I
       };
     },
   };
-}
-
-async function waitFor<T>(probe: () => T | null | undefined | false, what: string, timeout = 15000): Promise<T> {
-  const start = performance.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (performance.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('typed text (Add text…)', () => {

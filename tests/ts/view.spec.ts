@@ -9,7 +9,7 @@ import widget, { MemoryModel, mountView } from '../../src/index';
 import { decodeRows, encodeRows } from '../../src/model/decode';
 import type { QKMeta, ViewTraits } from '../../src/model/traits';
 import type { ViewHandle } from '../../src/view';
-import { gaussian, mulberry32 } from './helpers';
+import { gaussian, mulberry32, waitFor } from './helpers';
 
 const N_TOKENS = 40;
 const D_HEAD = 8;
@@ -146,16 +146,6 @@ function container(): HTMLElement {
   document.body.append(el);
   containers.push(el);
   return el;
-}
-
-async function waitFor<T>(probe: () => T | null | undefined | false, what: string, timeout = 15000): Promise<T> {
-  const start = performance.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (performance.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 async function ready(el: HTMLElement): Promise<ViewRoot> {
