@@ -152,3 +152,21 @@ def byte_level_tokenizer() -> Any:
     )
     tok.train_from_iterator(sentences(), trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>")
+
+
+# --- vision fixtures ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def images() -> list[Any]:
+    """Three real photos shipped with scikit-image (no download)."""
+    data = pytest.importorskip("skimage.data")
+    return [data.astronaut(), data.chelsea(), data.coffee()]
+
+
+@pytest.fixture(scope="session")
+def processor() -> Any:
+    """A ViT image processor resizing to 32 x 32 (tiny_model("vit") uses 8 px patches)."""
+    from transformers import ViTImageProcessor
+
+    return ViTImageProcessor(size={"height": 32, "width": 32})

@@ -15,19 +15,6 @@ from conftest import (
 import attentionviz as av
 
 
-@pytest.fixture(scope="module")
-def images():
-    data = pytest.importorskip("skimage.data")
-    return [data.astronaut(), data.chelsea(), data.coffee()]
-
-
-@pytest.fixture(scope="module")
-def processor():
-    from transformers import ViTImageProcessor
-
-    return ViTImageProcessor(size={"height": 32, "width": 32})
-
-
 def test_attention_matches_model(images, processor):
     model = tiny_model("vit")
     before = model_state(model)

@@ -16,19 +16,6 @@ from attentionviz.capture_file import FileStore
 
 
 @pytest.fixture(scope="module")
-def images():
-    data = pytest.importorskip("skimage.data")
-    return [data.astronaut(), data.chelsea(), data.coffee()]
-
-
-@pytest.fixture(scope="module")
-def processor():
-    from transformers import ViTImageProcessor
-
-    return ViTImageProcessor(size={"height": 32, "width": 32})
-
-
-@pytest.fixture(scope="module")
 def vision_capture(images, processor):
     return av.capture_vision(tiny_model("vit"), processor, images, batch_size=2, progress=False)
 
