@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from .export import write_atomic
+
 __all__ = ["MANIFEST", "OnnxModelError", "OnnxQK", "export", "load", "ort_wasm_path"]
 
 MANIFEST = "attnviz-onnx.json"
@@ -250,7 +252,7 @@ def export(
         "tokenizer": "tokenizer.json",
         "tokenizer_config": "tokenizer_config.json",
     }
-    _atomic_write(path.parent / MANIFEST, json.dumps(manifest, indent=1).encode())
+    write_atomic(path.parent / MANIFEST, json.dumps(manifest, indent=1).encode())
     return path
 
 
@@ -339,13 +341,7 @@ def _save_tokenizer(tokenizer: Any, folder: pathlib.Path) -> None:
             src = pathlib.Path(tmp) / name
             if not src.exists():
                 raise OnnxModelError(f"the tokenizer did not write {name}")
-            _atomic_write(folder / name, src.read_bytes())
-
-
-def _atomic_write(path: pathlib.Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+            write_atomic(folder / name, src.read_bytes())
 
 
 # --- loading / validating ----------------------------------------------------------------
