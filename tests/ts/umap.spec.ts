@@ -1,5 +1,5 @@
 import { exactKnn } from '../../src/compute/knn';
-import { findABParams, umap } from '../../src/compute/umap';
+import { findABParams, gradientCoefficients, umap } from '../../src/compute/umap';
 import { trustworthiness, trustworthinessSampled } from '../../src/compute/trustworthiness';
 import { gaussian, mulberry32 } from './helpers';
 
@@ -90,6 +90,22 @@ describe('trustworthiness', () => {
 });
 
 describe('umap', () => {
+  it('tabulated gradient coefficients follow the exact formulas (relative error < 2e-4)', () => {
+    const { a, b } = findABParams(1, 0.1);
+    const { attraction, repulsion } = gradientCoefficients(a, b);
+    let worst = 0;
+    // 2^-30 .. 2^16 in steps of 2^(1/37): off-node points in every octave, and both ends of the tables.
+    for (let e = -30 * 37; e <= 16 * 37; e++) {
+      const q = 2 ** (e / 37);
+      const pb = Math.pow(q, b);
+      const att = (-2 * a * b * pb) / (q * (a * pb + 1));
+      const rep = (2 * b) / ((0.001 + q) * (a * pb + 1));
+      worst = Math.max(worst, Math.abs(attraction(q) / att - 1), Math.abs(repulsion(q) / rep - 1));
+    }
+    expect(worst).toBeLessThan(2e-4);
+    expect(worst).toBeGreaterThan(0); // the tables are in use, not the formula everywhere
+  });
+
   it('fits a, b of umap-learn for minDist 0.1, spread 1 (a = 1.577, b = 0.895)', () => {
     const { a, b } = findABParams(1, 0.1);
     expect(a).toBeCloseTo(1.577, 2);
