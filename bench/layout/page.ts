@@ -9,7 +9,7 @@
 import { UMAP } from 'umap-js';
 import { createUMAP } from 'embedding-atlas-umap';
 import { jointRows, normalizeQK } from '../../src/compute/normalize';
-import { umap } from '../../src/compute/umap';
+import { defaultEpochs, umap } from '../../src/compute/umap';
 import { tsne } from '../../src/compute/tsne';
 import { trustworthinessMany } from '../../src/compute/trustworthiness';
 import { Random } from '../../src/compute/random';
@@ -70,9 +70,9 @@ async function runMethod(method: string, x: Float32Array, n: number, d: number):
     y = tsne(x, n, d, { nComponents: 2, seed: 42 });
     note = '750 iterations';
   } else if (method === 'ours' || method.startsWith('ours@')) {
-    // 'ours' = defaults (umap-learn epochs); 'ours@200' = 200 epochs, as umap-js uses at n > 7,500.
+    // 'ours' = defaults (defaultEpochs: umap-js's schedule); 'ours@N' = N epochs.
     const fixed = method.includes('@') ? Number(method.split('@')[1]) : undefined;
-    epochs = fixed ?? (n <= 10000 ? 500 : 200);
+    epochs = fixed ?? defaultEpochs(n);
     y = umap(x, n, d, { nComponents: 2, seed: 42, nEpochs: fixed });
   } else throw new Error(`unknown method ${method}`);
   const seconds = (performance.now() - t0) / 1000;

@@ -36,7 +36,7 @@ export interface UMAPOptions {
   minDist?: number;
   /** Scale of the embedded clusters (default 1). */
   spread?: number;
-  /** SGD epochs (default 500 for n <= 10,000, else 200). */
+  /** SGD epochs (default: defaultEpochs(n), umap-js's schedule). */
   nEpochs?: number;
   /** PRNG seed (default 42). */
   seed?: number;
@@ -47,6 +47,16 @@ export interface UMAPOptions {
   knn?: 'auto' | 'exact' | 'approximate';
   /** Random points repelled per attractive sample (default 5). */
   negativeSampleRate?: number;
+}
+
+/**
+ * Default SGD epochs for n points: umap-js's schedule (500 up to 2,500 points, then
+ * 400, 300, and 200 beyond 7,500). umap-learn runs 500 up to 10,000 points; on real
+ * joint Q/K at 10,000 points 200 epochs reach the same trustworthiness (0.9880 vs
+ * 0.9887, bench/layout) in 40% of the time, and the single-head view waits for this.
+ */
+export function defaultEpochs(n: number): number {
+  return n <= 2500 ? 500 : n <= 5000 ? 400 : n <= 7500 ? 300 : 200;
 }
 
 export type UMAPStage = 'knn' | 'graph' | 'optimize';
@@ -236,7 +246,7 @@ export function umap(data: Float32Array, n: number, d: number, options: UMAPOpti
     onProgress?.(1, 'optimize');
     return out;
   }
-  const nEpochs = options.nEpochs ?? (n <= 10000 ? 500 : 200);
+  const nEpochs = options.nEpochs ?? defaultEpochs(n);
   const k = Math.min(nNeighbors, n) - 1;
 
   onProgress?.(0, 'knn');
