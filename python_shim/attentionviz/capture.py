@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from . import _tokens
+from ._arrow import count_nonfinite, hash_frame, system_pool, tokens_to_arrow
 from ._batches import image_batches, text_batches
 from ._images import model_view_pngs
 from ._recorder import UnsupportedModelError
@@ -126,18 +127,67 @@ class Capture:
         if rows is not None and operator.index(rows) < 0:
             raise ValueError(f"rows must be >= 0 or None, got {rows}")
         kv = head // (self.n_heads // self.n_kv_heads)
-        # always copies: callers may modify them without touching the capture (or its file)
-        q = np.array(self._store.head("q", layer, head, rows), dtype=dtype)
-        k = np.array(self._store.head("k", layer, kv, rows), dtype=dtype)
+        # always copies: callers may modify them without touching the capture (or its file);
+        # a file-backed store reads a fresh array of that dtype (no stored-dtype copy first)
+        if getattr(self._store, "heads_are_copies", False):
+            q = self._store.head("q", layer, head, rows, dtype)
+            k = self._store.head("k", layer, kv, rows, dtype)
+        else:
+            q = np.array(self._store.head("q", layer, head, rows), dtype=dtype)
+            k = np.array(self._store.head("k", layer, kv, rows), dtype=dtype)
+        self._check_finite(layer, head, q, k)
+        return q, k
+
+    def _check_finite(self, layer: int, head: int, queries: Any, keys: Any) -> None:
         # a file written by other code (or damaged) may hold NaN/inf: refuse, never show it
-        for name, a in (("queries", q), ("keys", k)):
-            bad = int(a.size - np.count_nonzero(np.isfinite(a)))
+        for name, a in (("queries", queries), ("keys", keys)):
+            bad = count_nonfinite(a)
             if bad:
                 raise ValueError(
                     f"{name} of layer {layer}, head {head} contain {bad} NaN/inf value(s); "
                     "this capture is damaged: capture it again"
                 )
+
+    def _qk_bytes(self, layer: int, head: int, *, rows: int | None = None) -> tuple[bytes, bytes]:
+        """Q and K of one head as little-endian bytes of the stored dtype (``self.dtype``),
+        i.e. ``qk(layer, head, rows=rows, dtype=self.dtype)`` as the view receives it, with
+        the same checks; a file-backed capture reads each straight into its bytes."""
+        layer, head = self._check(layer, head)
+        if rows is not None and operator.index(rows) < 0:
+            raise ValueError(f"rows must be >= 0 or None, got {rows}")
+        kv = head // (self.n_heads // self.n_kv_heads)
+        wire = np.dtype(DTYPES[self.dtype]).newbyteorder("<")
+        read = getattr(self._store, "head_bytes", None)
+        if read is not None:
+            q, k = read("q", layer, head, rows), read("k", layer, kv, rows)
+        else:  # in memory: one copy of the stored rows
+            q, k = (
+                self._store.head(kind, layer, index, rows).astype(wire, copy=False).tobytes()
+                for kind, index in (("q", head), ("k", kv))
+            )
+        self._check_finite(layer, head, np.frombuffer(q, wire), np.frombuffer(k, wire))
         return q, k
+
+    def _tokens_ipc(self) -> bytes:
+        """The token table as the view receives it: ``tokens_to_arrow(self.tokens)``, built
+        from the file's Parquet without the DataFrame when the capture is file-backed."""
+        direct = getattr(self._store, "tokens_ipc", None)
+        with system_pool():  # the transient Arrow tables leave nothing resident
+            return direct() if direct is not None else tokens_to_arrow(self.tokens)
+
+    def _token_hashes(self, names: Sequence[str]) -> np.ndarray:
+        """``pd.util.hash_pandas_object(self.tokens[names], index=False)`` as uint64 values;
+        a file-backed capture reads only those columns, strings dictionary-encoded (pandas
+        hashes strings through their categories anyway: the same values)."""
+        names = list(names)
+        with system_pool():
+            table = None
+            read = getattr(self._store, "tokens_arrow", None)
+            if read is not None and not self._store.tokens_loaded:
+                table = read(names)
+            frame = self.tokens[names] if table is None else hash_frame(table)
+            del table
+            return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
     def attention(self, layer: int, head: int, seq: int) -> np.ndarray:
         """``softmax(Q K^T * scale + mask)`` for sequence ``seq``: float32 ``[len, len]``.
