@@ -156,6 +156,20 @@ export async function runInKernel(page, code) {
   }, code);
 }
 
+/**
+ * Run `code` (which prints JSON) in short cells until `done(value)` holds, and return the
+ * value. Short cells, not one sleeping cell: the kernel handles the view's messages
+ * (selection, traits) between cells, never while a cell runs.
+ */
+export async function pollKernel(page, code, done, { timeout = 20_000, interval = 200 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = JSON.parse(await runInKernel(page, code));
+    if (done(value) || Date.now() > deadline) return value;
+    await page.waitForTimeout(interval);
+  }
+}
+
 /** Pixel statistics of the view's WebGL canvas, read back after a synchronous render. */
 export async function canvasStats(page) {
   return page.evaluate(() => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { OUTPUT, canvasStats, launchBrowser, newPage, runInKernel, startLab } from './lab.mjs';
+import { OUTPUT, canvasStats, launchBrowser, newPage, pollKernel, runInKernel, startLab } from './lab.mjs';
 
 let lab;
 let browser;
@@ -45,6 +45,10 @@ test('quickstart runs and draws a non-blank scatterplot', { timeout: 240_000 }, 
 });
 
 test('hovering then clicking a point puts that token in viz.selection', { timeout: 120_000 }, async () => {
+  // The notebook's last cell selected every "the": clear it first, so the poll below waits
+  // for the click's selection and cannot return the notebook's one.
+  await runInKernel(page, 'viz.clear_selection()');
+  await page.waitForFunction(() => !document.querySelector('.attentionviz .av-status').textContent.includes('selected'));
   const plot = page.locator('.attentionviz .av-plot');
   const box = await plot.boundingBox();
   // A query point somewhere in the middle of the token list.
@@ -58,17 +62,10 @@ test('hovering then clicking a point puts that token in viz.selection', { timeou
   await page.screenshot({ path: join(OUTPUT, 'hover.png') });
   await page.mouse.click(box.x + x, box.y + y);
 
-  const selected = JSON.parse(
-    await runInKernel(
-      page,
-      [
-        'import json, time',
-        'deadline = time.time() + 20',
-        'while not len(viz.selection) and time.time() < deadline:',
-        '    time.sleep(0.1)',
-        'print(json.dumps({"rows": [int(r) for r in viz.selected_rows], "text": viz.selection.text.tolist()}))',
-      ].join('\n'),
-    ),
+  const selected = await pollKernel(
+    page,
+    'import json\nprint(json.dumps({"rows": [int(r) for r in viz.selected_rows], "text": viz.selection.text.tolist()}))',
+    (value) => value.rows.length > 0,
   );
   assert.deepEqual(selected.rows, [hoveredRow]);
   assert.deepEqual(selected.text, [hoveredText]);
@@ -121,12 +118,7 @@ test('lasso (shift-drag) selects exactly the tokens whose points are inside', { 
   }
   await page.mouse.up();
   await page.keyboard.up('Shift');
-  const rows = JSON.parse(
-    await runInKernel(
-      page,
-      'import json, time\nt = time.time()\nwhile not len(viz.selection) and time.time() - t < 20: time.sleep(0.1)\nprint(json.dumps([int(r) for r in viz.selected_rows]))',
-    ),
-  );
+  const rows = await pollKernel(page, 'import json\nprint(json.dumps([int(r) for r in viz.selected_rows]))', (value) => value.length > 0);
   assert.deepEqual(rows, expected);
   await page.locator('.attentionviz').screenshot({ path: join(OUTPUT, 'lasso.png') });
 });

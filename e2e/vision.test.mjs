@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { OUTPUT, canvasStats, launchBrowser, newPage, runInKernel, startLab } from './lab.mjs';
+import { OUTPUT, canvasStats, launchBrowser, newPage, pollKernel, runInKernel, startLab } from './lab.mjs';
 
 let lab;
 let browser;
@@ -56,11 +56,9 @@ function plotPixels() {
   });
 }
 
+/** Whether the Python `condition` came true within `timeout` seconds. */
 async function waitForKernel(condition, timeout = 20) {
-  return runInKernel(
-    page,
-    ['import time', `deadline = time.time() + ${timeout}`, `while not (${condition}) and time.time() < deadline:`, '    time.sleep(0.1)', `print(bool(${condition}))`].join('\n'),
-  );
+  return pollKernel(page, `import json\nprint(json.dumps(bool(${condition})))`, (value) => value, { timeout: timeout * 1000 });
 }
 
 test('the vision notebook runs and shows the image view beside the plot', { timeout: 300_000 }, async () => {
@@ -103,7 +101,7 @@ test('clicking a patch selects its token and draws its attention overlay', { tim
   const [fx, fy] = [0.55, 0.45];
   const expectedRow = 1 + Math.floor(fy * GRID) * GRID + Math.floor(fx * GRID); // image 0
   await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
-  assert.equal(await waitForKernel(`list(viz.selected_rows) == [${expectedRow}]`), 'True\n', 'the clicked patch is viz.selection');
+  assert.equal(await waitForKernel(`list(viz.selected_rows) == [${expectedRow}]`), true, 'the clicked patch is viz.selection');
   await page.waitForFunction((row) => document.querySelector('.attentionviz').dataset.imageFocus === String(row), expectedRow);
   const text = (await runInKernel(page, 'print(viz.selection.text.iloc[0])')).trim();
   assert.equal(text, `patch ${Math.floor(fy * GRID)},${Math.floor(fx * GRID)}`);
@@ -141,11 +139,11 @@ test('colour by patch row from the toolbar', { timeout: 120_000 }, async () => {
   const options = await colour.locator('option').evaluateAll((nodes) => nodes.map((node) => node.value));
   assert.ok(options.includes('patch_row') && options.includes('patch_col'), `colour options: ${options}`);
   await colour.selectOption('qk');
-  assert.equal(await waitForKernel('viz.color_by == "qk"'), 'True\n');
+  assert.equal(await waitForKernel('viz.color_by == "qk"'), true);
   await page.waitForTimeout(300);
   const byKind = await plotPixels();
   await colour.selectOption('patch_row');
-  assert.equal(await waitForKernel('viz.color_by == "patch_row"'), 'True\n');
+  assert.equal(await waitForKernel('viz.color_by == "patch_row"'), true);
   await page.waitForTimeout(300);
   const byRow = await plotPixels();
   assert.ok(meanDifference(byKind, byRow) > 0.5, 'colouring by patch row changed nothing');
