@@ -15,6 +15,7 @@ import { TextInputBar } from './ui/text_input';
 import { Toolbar } from './ui/toolbar';
 import { AddedText, textInputInfo, type InferenceApi } from './views/added';
 import { colorModes } from './views/coloring';
+import { CompareView } from './views/compare';
 import { ViewContext } from './views/context';
 import { HeadView, type ViewHandle } from './views/head';
 import { MatrixView } from './views/matrix';
@@ -75,7 +76,8 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
 
   const headView = new HeadView(ctx);
   const matrixView = new MatrixView(ctx, (layer, head) => ctx.update({ head: [layer, head], view: 'head' }));
-  body.append(notice, matrixView.element, headView.element, message);
+  const compareView = new CompareView(ctx);
+  body.append(notice, matrixView.element, headView.element, compareView.element, message);
 
   // Text typed into the view: computed in the browser, placed into the shown head.
   let textBar: TextInputBar | null = null;
@@ -94,7 +96,7 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
   // Toolbar controls, each bound to one trait.
   const range = (n: number): Array<[string, string]> => Array.from({ length: n }, (_, i) => [String(i), String(i)]);
   const [layer0, head0] = model.get('head');
-  const viewControl = toolbar.select('view', [['matrix', 'all heads'], ['head', 'one head']], model.get('view'), (view) => ctx.update({ view }));
+  const viewControl = toolbar.select('view', [['matrix', 'all heads'], ['head', 'one head'], ['compare', 'two heads']], model.get('view'), (view) => ctx.update({ view }));
   const layerControl = toolbar.select('layer', range(model.get('n_layers')), String(layer0), (layer) => ctx.update({ head: [Number(layer), model.get('head')[1]] }));
   const headControl = toolbar.select('head', range(model.get('n_heads')), String(head0), (head) => ctx.update({ head: [model.get('head')[0], Number(head)] }));
   const projectionControl = toolbar.select('layout', [['pca', 'PCA'], ['umap', 'UMAP'], ['tsne', 't-SNE']], model.get('projection'), (projection) => ctx.update({ projection }));
@@ -104,7 +106,13 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
   const sizeControl = toolbar.select('size', [['none', 'uniform'], ['norm', 'by |q|, |k|']], model.get('size_by') ?? 'none', (size_by) => ctx.update({ size_by }));
   const orderControl = toolbar.select('order', [['index', 'layer x head'], ['entropy', 'entropy ↑'], ['distance', 'Q-K distance ↑']], model.get('matrix_order'), (matrix_order) => ctx.update({ matrix_order }));
   const searchControl = toolbar.search('search token', model.get('search'), (search) => ctx.update({ search }));
-  const resetControl = toolbar.button('reset', 'Reset the camera (r)', () => headView.resetCamera());
+  const resetControl = toolbar.button('reset', 'Reset the camera (r)', () => (model.get('view') === 'compare' ? compareView : headView).resetCamera());
+  // Compare: this head beside the next one of its layer (pick another in the right panel's header).
+  const compareControl = toolbar.button('compare', 'Show this head beside another, linked (starts with the next head of this layer)', () => {
+    const [layer, head] = model.get('head');
+    ctx.update({ compare_head: [layer, (head + 1) % model.get('n_heads')], view: 'compare' });
+  });
+  const backControl = toolbar.button('back', 'Back to the single-head view (Esc)', () => ctx.update({ view: 'head' }));
   const download = (blob: Blob, name: string): void => {
     const url = URL.createObjectURL(blob);
     const anchor = h('a', { attrs: { href: url, download: name } });
@@ -134,8 +142,11 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
     const content = message as { type?: string; request?: number; format?: string; scale?: number; message?: string };
     if (content?.type === 'export' && (content.format === 'png' || content.format === 'svg')) {
       const format = content.format;
-      headView
-        .exportFigure(format, content.scale ?? 1)
+      const figure =
+        model.get('view') === 'compare'
+          ? Promise.reject(new Error('PNG/SVG export draws the single-head view: set viz.view = "head" first (the compare view exports as HTML)'))
+          : headView.exportFigure(format, content.scale ?? 1);
+      figure
         .then((blob) => blob.arrayBuffer())
         .then((bytes) => model.send({ type: 'export-result', request: content.request, format }, undefined, [bytes]))
         .catch((error: unknown) => model.send({ type: 'export-error', request: content.request, message: String(error instanceof Error ? error.message : error) }));
@@ -152,17 +163,23 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
 
   const refreshHead = guard('show this head', () => {
     headView.refresh();
+    compareView.refresh();
     // A good head replaces the error a bad one left (unless WebGL itself is missing).
     if (headView.available()) showMessage(model.get('error') ?? '');
   });
   const showView = (): void => {
-    const matrix = model.get('view') === 'matrix';
-    viewControl.set(model.get('view'));
-    root.dataset.view = model.get('view');
+    const view = model.get('view');
+    const matrix = view === 'matrix';
+    viewControl.set(view);
+    root.dataset.view = view;
     matrixView.element.style.display = matrix ? '' : 'none';
-    headView.element.style.display = matrix ? 'none' : '';
-    for (const control of [layerControl, headControl, dimsControl, sizeControl, resetControl, ...exportButtons]) control.show(!matrix);
-    textBar?.show(!matrix);
+    headView.element.style.display = view === 'head' ? '' : 'none';
+    compareView.show(view === 'compare');
+    // The compare panels have their own layer/head pickers; PNG/SVG export the single-head plot.
+    for (const control of [layerControl, headControl, compareControl, ...exportButtons.slice(0, 2)]) control.show(view === 'head');
+    for (const control of [dimsControl, sizeControl, resetControl, exportButtons[2]]) control.show(!matrix);
+    backControl.show(view === 'compare');
+    textBar?.show(view === 'head');
     orderControl.show(matrix);
     if (matrix) matrixView.start();
     else {
@@ -179,6 +196,7 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
     ctx.theme = resolveTheme(model.get('theme'));
     root.classList.toggle('av-dark', ctx.theme.name === 'dark');
     headView.applyTheme();
+    compareView.applyTheme();
     matrixView.redraw();
   };
 
@@ -192,7 +210,9 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
     const [layer, head] = model.get('head');
     layerControl.set(String(layer));
     headControl.set(String(head));
+    compareView.headsChanged();
   });
+  listen(['compare_head'], () => compareView.headsChanged());
   listen(['normalize', 'projection', 'dims'], () => {
     normalizeControl.set(model.get('normalize'));
     projectionControl.set(model.get('projection'));
@@ -204,19 +224,28 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
   listen(['size_by'], () => {
     sizeControl.set(model.get('size_by') ?? 'none');
     headView.applySizes();
+    compareView.applySizes();
   });
   // Kernel-side layouts (layout_backend "kernel"): shown when they arrive.
-  listen(['_layout', '_layout_meta'], guard('show the kernel layout', () => headView.showKernelLayout()));
+  listen(['_layout', '_layout_meta'], guard('show the kernel layout', () => {
+    headView.showKernelLayout();
+    compareView.showKernelLayout();
+  }));
   listen(['layout_backend'], () => refreshHead());
   listen(['color_by'], () => {
     colorControl.set(model.get('color_by'));
     headView.recolor();
+    compareView.recolor();
     matrixView.redraw();
   });
-  listen(['_selected_rows', 'top_k', 'scale', 'mask'], () => headView.applyEmphasis());
+  listen(['_selected_rows', 'top_k', 'scale', 'mask'], () => {
+    headView.applyEmphasis();
+    compareView.applyEmphasis();
+  });
   listen(['search'], () => {
     searchControl.set(model.get('search'));
     headView.applyEmphasis();
+    compareView.applyEmphasis();
   });
   listen(['matrix_order'], () => {
     orderControl.set(model.get('matrix_order'));
@@ -250,7 +279,8 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
       const [dl, dh] = step[event.key];
       ctx.update({ head: [(layer + dl + nLayers) % nLayers, (head + dh + nHeads) % nHeads] });
     } else if (event.key === 'm') ctx.update({ view: model.get('view') === 'matrix' ? 'head' : 'matrix' });
-    else if (event.key === 'r') headView.resetCamera();
+    else if (event.key === 'r') (model.get('view') === 'compare' ? compareView : headView).resetCamera();
+    else if (event.key === 'Escape' && model.get('view') === 'compare') ctx.update({ view: 'head' });
     else if (event.key === 'Escape') ctx.setSelection([]);
     else if (event.key === '/') searchControl.focus();
     else return;
@@ -271,6 +301,7 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
     for (const cleanup of cleanups.splice(0)) cleanup();
     matrixView.dispose();
     headView.dispose();
+    compareView.dispose();
     ctx.added?.dispose();
     pool?.dispose();
     qk.dispose();

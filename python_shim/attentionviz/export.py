@@ -130,7 +130,8 @@ def to_html(
     """Write ``viz`` as one self-contained HTML file.
 
     ``heads="all"`` embeds every layer x head (fp16) so the page can switch heads;
-    ``"current"`` or a list of ``(layer, head)`` keeps the file smaller.
+    ``"current"`` (the shown head, and in the compare view ``compare_head`` too) or a list
+    of ``(layer, head)`` keeps the file smaller.
     """
     return write_atomic(path, html_bytes(viz, heads=heads, progress=progress))
 
@@ -153,22 +154,25 @@ def html_bytes(
         wanted = [(la, h) for la in range(capture.n_layers) for h in range(capture.n_heads)]
     elif heads == "current":
         wanted = [tuple(viz.head)]
+        if viz.view == "compare" and tuple(viz.compare_head) not in wanted:
+            wanted.append(tuple(viz.compare_head))  # both heads on screen
     else:
         wanted = [(int(la), int(h)) for la, h in heads]  # type: ignore[union-attr]
     encoded: dict[str, list[str]] = {}
-    d_head = 0
+    d_head = capture.d_head
     for layer, head in tqdm(wanted, desc="embedding heads", disable=not progress):
-        queries, keys = capture.qk(layer, head)
-        d_head = int(queries.shape[1])
-        encoded[f"{layer},{head}"] = [
-            _b64(np.ascontiguousarray(queries, dtype="<f2").tobytes()),
-            _b64(np.ascontiguousarray(keys, dtype="<f2").tobytes()),
-        ]
+        if capture.dtype == "float16":  # the stored bytes are the page's: no float32 detour
+            q_bytes, k_bytes = capture._qk_bytes(layer, head)
+        else:
+            queries, keys = capture.qk(layer, head)
+            q_bytes = np.ascontiguousarray(queries, dtype="<f2").tobytes()
+            k_bytes = np.ascontiguousarray(keys, dtype="<f2").tobytes()
+        encoded[f"{layer},{head}"] = [_b64(q_bytes), _b64(k_bytes)]
     state = {
         "traits": _public_traits(viz),
         "tokens": _b64(viz._tokens),
         "dtype": "float16",
-        "n_tokens": len(capture.tokens),
+        "n_tokens": capture.n_tokens,
         "d_head": d_head,
         "heads": encoded,
         "selected_rows": _b64(viz._selected_rows),

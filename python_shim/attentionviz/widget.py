@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import operator
 import os
 import pathlib
 from collections.abc import Callable, Iterable
@@ -17,9 +18,9 @@ from typing import Any
 import anywidget
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import traitlets as t
 
+from ._arrow import tokens_to_arrow as tokens_to_arrow  # re-exported (tests, users)
 from ._bundle import BUNDLE, LOADER
 from .capture import Capture
 from .text_input import OnnxFiles, added_frame
@@ -38,30 +39,31 @@ def _bytes_from_json(value: Any, _widget: Any) -> bytes:
 _binary = {"from_json": _bytes_from_json}
 
 
-def tokens_to_arrow(tokens: pd.DataFrame) -> bytes:
-    """The token table as an Arrow IPC stream (columns Arrow cannot type become strings)."""
-    columns: dict[str, pa.Array] = {}
-    for name in tokens.columns:
-        try:
-            columns[str(name)] = pa.array(tokens[name].to_numpy(), from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            columns[str(name)] = pa.array(tokens[name].astype(str).to_numpy())
-    table = pa.table(columns)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
-
-
 def _capture_id(capture: Capture) -> str:
     """Identifies a capture's contents, so cached layouts are never reused for another."""
-    tokens = capture.tokens
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(str(capture.model_name).encode())
-    digest.update(pd.util.hash_pandas_object(tokens[["text", "seq"]], index=False).to_numpy())
+    # hash_pandas_object(tokens[["text", "seq"]]), without building the whole DataFrame
+    digest.update(capture._token_hashes(["text", "seq"]))
     queries, _ = capture.qk(0, 0, rows=64)  # reads 64 rows, not the whole head
     digest.update(np.ascontiguousarray(queries).tobytes())
     return digest.hexdigest()[:16]
+
+
+def head_in_range(value: Any, what: str, n_layers: int, n_heads: int) -> tuple[int, int]:
+    """``value`` as a ``(layer, head)`` of a capture with ``n_layers`` x ``n_heads`` heads,
+    or a ValueError naming ``what`` and the valid ranges."""
+    try:
+        layer, head = (operator.index(v) for v in value)
+    except (TypeError, ValueError):
+        message = f"{what} must be a (layer, head) pair of integers, got {value!r}"
+        raise ValueError(message) from None
+    if not (0 <= layer < n_layers and 0 <= head < n_heads):
+        raise ValueError(
+            f"{what} {(layer, head)} is out of range: this capture has layers "
+            f"0..{n_layers - 1} and heads 0..{n_heads - 1}"
+        )
+    return layer, head
 
 
 def rows_to_bytes(rows: Iterable[int]) -> bytes:
@@ -90,6 +92,7 @@ class AttentionViz(anywidget.AnyWidget):
     #: Traits that make up the view state (exported with the view, restored with it).
     VIEW_STATE = (
         "head",
+        "compare_head",
         "n_layers",
         "n_heads",
         "view",
@@ -112,14 +115,22 @@ class AttentionViz(anywidget.AnyWidget):
     head = t.Tuple(t.Int(), t.Int(), default_value=(0, 0), help="(layer, head) shown").tag(
         sync=True
     )
+    compare_head = t.Tuple(
+        t.Int(),
+        t.Int(),
+        default_value=(0, 1),
+        help="(layer, head) of the compare view's right panel (``head`` is the left one)",
+    ).tag(sync=True)
     n_layers = t.Int(0, help="layers in the capture").tag(sync=True)
     n_heads = t.Int(0, help="heads per layer in the capture").tag(sync=True)
     normalize = t.Bool(True, help="key translation + Q/K scaling (attention unchanged)").tag(
         sync=True
     )
-    view = t.Enum(["matrix", "head"], "matrix", help="every layer x head, or one head").tag(
-        sync=True
-    )
+    view = t.Enum(
+        ["matrix", "head", "compare"],
+        "matrix",
+        help="every layer x head, one head, or two heads side by side (compare_head beside head)",
+    ).tag(sync=True)
     projection = t.Enum(["pca", "umap", "tsne"], "umap", help="layout method").tag(sync=True)
     dims = t.Enum([2, 3], 2, help="2D (pan/zoom) or 3D (orbit)").tag(sync=True)
     color_by = t.Unicode(
@@ -162,6 +173,7 @@ class AttentionViz(anywidget.AnyWidget):
         capture: Capture,
         *,
         head: tuple[int, int] | None = None,
+        compare: tuple[int, int] | None = None,
         dtype: str = "float16",
         onnx: str | os.PathLike[str] | None = None,
         **kwargs: Any,
@@ -183,7 +195,7 @@ class AttentionViz(anywidget.AnyWidget):
         if unknown:
             raise TypeError(
                 f"AttentionViz() got unexpected keyword argument(s): {', '.join(unknown)}; "
-                f"settable: head, dtype, onnx, {', '.join(sorted(settable))}"
+                f"settable: head, compare, dtype, onnx, {', '.join(sorted(settable))}"
             )
         if not isinstance(capture, Capture):
             raise TypeError(
@@ -196,10 +208,14 @@ class AttentionViz(anywidget.AnyWidget):
         self._wire_dtype = dtype
         # Checked now: a model that does not match the capture fails here, naming why.
         self._onnx = OnnxFiles(onnx, capture) if onnx is not None else None
-        self._added = added_frame({}, len(capture.tokens))
+        self._added = added_frame({}, capture.n_tokens)  # n_tokens: no DataFrame needed
         self._saves: dict[int, Any] = {}
+        if compare is not None:  # checked before the widget exists
+            compare = head_in_range(compare, "compare", capture.n_layers, capture.n_heads)
         # Naming a head means "show me that head"; otherwise start on the matrix view.
-        if head is not None:
+        if compare is not None:
+            kwargs.setdefault("view", "compare")
+        elif head is not None:
             kwargs.setdefault("view", "head")
         super().__init__(
             n_layers=capture.n_layers,
@@ -208,11 +224,15 @@ class AttentionViz(anywidget.AnyWidget):
             scale=float(capture.scale),
             _capture_id=_capture_id(capture),
             mask=str(capture.mask),
-            _tokens=tokens_to_arrow(capture.tokens),
+            _tokens=capture._tokens_ipc(),  # == tokens_to_arrow(capture.tokens)
             _text_input=self._onnx.info() if self._onnx else {},
             **kwargs,
         )
         self.head = tuple(head) if head is not None else (0, 0)  # validated, then sent
+        if compare is not None:
+            self.compare_head = compare
+        else:  # the next head of the same layer, wrapping
+            self.compare_head = (self.head[0], (self.head[1] + 1) % max(1, self.n_heads))
         if not self._qk_meta:
             self._send_head()
         self._layouts_live = True
@@ -225,14 +245,32 @@ class AttentionViz(anywidget.AnyWidget):
 
     @t.validate("head")
     def _check_head(self, proposal: t.Bunch) -> tuple[int, int]:
-        value = tuple(proposal["value"])
-        layer, head = (int(v) for v in value)
-        if not (0 <= layer < self.n_layers and 0 <= head < self.n_heads):
-            raise t.TraitError(
-                f"head {value} is out of range: this capture has layers 0..{self.n_layers - 1} "
-                f"and heads 0..{self.n_heads - 1}"
-            )
-        return layer, head
+        try:
+            return self._in_range(proposal["value"], "head")
+        except ValueError as error:
+            raise t.TraitError(str(error)) from None
+
+    @t.validate("compare_head")
+    def _check_compare_head(self, proposal: t.Bunch) -> tuple[int, int]:
+        try:
+            return self._in_range(proposal["value"], "compare_head")
+        except ValueError as error:
+            raise t.TraitError(str(error)) from None
+
+    def _in_range(self, value: Any, what: str) -> tuple[int, int]:
+        return head_in_range(value, what, self.n_layers, self.n_heads)
+
+    def compare(self, layer: int, head: int) -> AttentionViz:
+        """Show head ``(layer, head)`` beside the current ``head``, linked: hover, selection
+        and search show in both panels. Sets ``compare_head`` and ``view = "compare"``;
+        returns the widget, so ``viz.compare(2, 3)`` in a cell shows it. An out-of-range
+        head raises ValueError and changes nothing. ``viz.view = "head"`` (or Esc, or the
+        view's Back button) returns to the single head."""
+        chosen = self._in_range((layer, head), "compare head")
+        with self.hold_sync():
+            self.compare_head = chosen
+            self.view = "compare"
+        return self
 
     @t.observe("head")
     def _on_head(self, change: dict) -> None:
@@ -255,24 +293,25 @@ class AttentionViz(anywidget.AnyWidget):
         """Meta, Q bytes and K bytes of one head as they cross the wire (little-endian);
         ``rows`` keeps only the first rows (the matrix view's thumbnail sample)."""
         wire = np.dtype(self._wire_dtype).newbyteorder("<")
-        # Only the rows asked for; when the stored type is the wire's, copied once as is
-        # (else through float32, so an fp32 value beyond fp16's range is not checked as inf).
-        read = wire if self._capture.dtype == self._wire_dtype else np.float32
-        queries, keys = self._capture.qk(
-            layer, head, rows=rows if rows is not None and rows > 0 else None, dtype=read
-        )
+        rows = rows if rows is not None and rows > 0 else None
+        if self._capture.dtype == self._wire_dtype:
+            # the stored bytes are the wire's: read once into the bytes sent (one copy)
+            queries, keys = self._capture._qk_bytes(layer, head, rows=rows)
+            n_tokens = len(queries) // (self._capture.d_head * wire.itemsize)
+        else:
+            # through float32, so an fp32 value beyond fp16's range is not checked as inf
+            q, k = self._capture.qk(layer, head, rows=rows, dtype=np.float32)
+            queries, keys = q.astype(wire).tobytes(), k.astype(wire).tobytes()
+            n_tokens = int(q.shape[0])
+            del q, k
         meta = {
             "layer": layer,
             "head": head,
-            "n_tokens": int(queries.shape[0]),
-            "d_head": int(queries.shape[1]),
+            "n_tokens": n_tokens,
+            "d_head": self._capture.d_head,
             "dtype": self._wire_dtype,
         }
-        return (
-            meta,
-            queries.astype(wire, copy=False).tobytes(),
-            keys.astype(wire, copy=False).tobytes(),
-        )
+        return meta, queries, keys
 
     def _send_head(self) -> None:
         layer, head = self.head
@@ -334,7 +373,7 @@ class AttentionViz(anywidget.AnyWidget):
                 self.send({"type": "onnx-error", "request": request, "message": str(error)})
             return
         try:
-            self._added = added_frame(content.get("tokens"), len(self._capture.tokens))
+            self._added = added_frame(content.get("tokens"), self._capture.n_tokens)
         except (ValueError, TypeError) as error:
             self.error = f"the view sent unreadable added tokens: {error}"
 

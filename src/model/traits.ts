@@ -43,6 +43,8 @@ export interface KernelLayoutMeta {
 export interface ViewTraits {
   /** [layer, head] being shown. */
   head: [number, number];
+  /** [layer, head] of the compare view's right panel (`head` is the left one; absent or out of range: the next head of its layer). */
+  compare_head?: [number, number];
   n_layers: number;
   n_heads: number;
   /** Key translation + Q/K scaling of the paper (sec. 4). */
@@ -50,7 +52,7 @@ export interface ViewTraits {
   /** Point colouring: "qk", "pos_norm", "seq", "category" or any token-table column. */
   color_by: string;
   /** Which view fills the widget. */
-  view: 'matrix' | 'head';
+  view: 'matrix' | 'head' | 'compare';
   projection: 'pca' | 'umap' | 'tsne';
   dims: 2 | 3;
   /** Point size: uniform, or by the (normalized) Q/K vector norm (absent: uniform). */
@@ -96,6 +98,7 @@ export type ViewModel = AnyModel<ViewTraits>;
 /** Defaults of the view-state traits (as in Python), for hosts that build a model by hand. */
 export const DEFAULT_TRAITS: Omit<ViewTraits, '_tokens' | '_queries' | '_keys' | '_qk_meta' | 'n_layers' | 'n_heads'> = {
   head: [0, 0],
+  compare_head: [0, 1],
   normalize: true,
   color_by: 'qk',
   size_by: 'none',

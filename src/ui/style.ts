@@ -65,6 +65,14 @@ export const css = /* css */ `
 .attentionviz .av-sentence-head { display: flex; justify-content: space-between; padding: 4px 10px; color: var(--av-muted); border-bottom: 1px solid var(--av-border); }
 .attentionviz .av-sentence-token { font-size: 12px; fill: var(--av-fg); cursor: pointer; font-family: var(--jp-code-font-family, monospace); }
 .attentionviz .av-sentence-focus { font-weight: 700; fill: var(--av-key); }
+.attentionviz .av-compare { display: flex; align-items: stretch; }
+.attentionviz .av-compare-panel { flex: 1; min-width: 0; flex-direction: column; }
+.attentionviz .av-compare-panel + .av-compare-panel { border-left: 1px solid var(--av-border); }
+.attentionviz .av-compare-panel .av-plot { flex: none; height: 480px; }
+.attentionviz .av-compare-header { display: flex; align-items: center; gap: 8px; padding: 3px 8px; color: var(--av-muted); background: var(--av-panel); border-bottom: 1px solid var(--av-border); white-space: nowrap; overflow: hidden; }
+.attentionviz .av-compare-header label { display: inline-flex; align-items: center; gap: 4px; }
+.attentionviz .av-compare-title { font-weight: 600; color: var(--av-fg); }
+.attentionviz .av-compare-status { overflow: hidden; text-overflow: ellipsis; }
 .attentionviz .av-matrix { padding: 8px; overflow: auto; max-height: 640px; }
 .attentionviz .av-matrix-grid { display: grid; gap: 4px; }
 .attentionviz .av-cell { display: flex; flex-direction: column; align-items: center; padding: 2px; margin: 0; border: 1px solid var(--av-border); border-radius: 3px; background: var(--av-bg); color: var(--av-fg); cursor: pointer; }

@@ -50,6 +50,27 @@ export class ViewContext {
     });
   }
 
+  /**
+   * The right-hand head of the compare view: `compare_head` when it names a head of this
+   * capture, else the next head of `head`'s layer (wrapping).
+   */
+  compareHead(): [number, number] {
+    const nLayers = this.model.get('n_layers');
+    const nHeads = this.model.get('n_heads');
+    const chosen = this.model.get('compare_head');
+    const valid = (value: unknown): value is [number, number] =>
+      Array.isArray(value) && value.length === 2 && value.every(Number.isInteger) && value[0] >= 0 && value[0] < nLayers && value[1] >= 0 && value[1] < nHeads;
+    if (valid(chosen)) return [chosen[0], chosen[1]];
+    const [layer, head] = this.model.get('head');
+    return [layer, (head + 1) % Math.max(1, nHeads)];
+  }
+
+  /** The heads on screen: `head`, and in the compare view also `compare_head`. */
+  shownHeads(): Array<[number, number]> {
+    const [layer, head] = this.model.get('head');
+    return this.model.get('view') === 'compare' ? [[layer, head], this.compareHead()] : [[layer, head]];
+  }
+
   /** The token table of the head view: the capture's rows, then any typed-in rows. */
   headTokens(): TokenTable | null {
     return this.added ? this.added.tokenTable(this.tokens) : this.tokens;

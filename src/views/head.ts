@@ -39,6 +39,24 @@ export interface ViewHandle {
   snapshot(): HTMLCanvasElement;
   /** The method of the layout on screen ("pca" while a UMAP/t-SNE is still running). */
   shownMethod(): string;
+  /** How point i is drawn: 0 dimmed, 1 normal, 2 highlighted (selection, search, a token hovered elsewhere). */
+  emphasis(point: number): number;
+}
+
+/** How a HeadView is used: the single-head view (defaults), or one panel of the compare view. */
+export interface HeadViewOptions {
+  /** The trait naming the head shown: `head` (its Q/K are on the model) or `compare_head` (fetched from the host). */
+  headTrait?: 'head' | 'compare_head';
+  /**
+   * The `view` this plot belongs to (it lays out nothing while another view is shown).
+   * A "compare" panel has no sentence/image view, no typed-in text, does not sync the
+   * camera trait, and marks its own element (data-layer, -ready, -hover...) instead of the root.
+   */
+  shownIn?: 'head' | 'compare';
+  /** The token row under the pointer (-1: none), to link another plot. */
+  onHover?: (row: number) => void;
+  /** Where progress and counts go (default: the toolbar status). */
+  setStatus?: (text: string) => void;
 }
 
 interface Shown {
@@ -78,7 +96,21 @@ export class HeadView {
   private legendEntries: Array<{ color: string; label: string }> = [];
   private lineList: OverlayLine[] = [];
 
-  constructor(private readonly ctx: ViewContext) {
+  private readonly headTrait: 'head' | 'compare_head';
+  private readonly shownIn: 'head' | 'compare';
+  private readonly panel: boolean;
+  private readonly setStatus: (text: string) => void;
+  /** Q/K fetched for `compare_head`, kept while only the layout settings change. */
+  private fetched: HeadQK | null = null;
+
+  constructor(
+    private readonly ctx: ViewContext,
+    private readonly options: HeadViewOptions = {},
+  ) {
+    this.headTrait = options.headTrait ?? 'head';
+    this.shownIn = options.shownIn ?? 'head';
+    this.panel = this.shownIn !== 'head';
+    this.setStatus = options.setStatus ?? ((text) => ctx.setStatus(text));
     try {
       this.scene = new ScatterScene(this.plot);
     } catch (error) {
@@ -95,7 +127,8 @@ export class HeadView {
       },
     );
     this.image.element.style.display = 'none';
-    this.element.append(this.plot, this.sentence.element, this.image.element);
+    if (this.panel) this.element.append(this.plot);
+    else this.element.append(this.plot, this.sentence.element, this.image.element);
     this.bindPointer();
     const observer = new ResizeObserver(() => this.resize());
     observer.observe(this.plot);
@@ -105,7 +138,7 @@ export class HeadView {
         this.scene.onChange(() => {
           if (this.shown?.dims === 3) this.shown.index = null;
           this.drawLines();
-          this.saveCameraSoon();
+          if (!this.panel) this.saveCameraSoon();
         }),
       );
     }
@@ -131,25 +164,46 @@ export class HeadView {
         return this.scene.canvas;
       },
       shownMethod: () => this.shown?.method ?? '',
+      emphasis: (point) => this.emphasis[point] ?? EMPHASIS.normal,
     };
   }
 
-  /** The head (from the model's Q/K traits), normalization, projection or dims changed. */
+  /** The head (from the model's Q/K traits, or fetched for `compare_head`), normalization, projection or dims changed. */
   refresh(): void {
-    // Hidden behind the matrix view: lay out nothing until it is shown (see view.ts).
-    if (this.ctx.model.get('view') !== 'head') return;
+    // Hidden behind another view: lay out nothing until it is shown (see view.ts).
+    if (this.ctx.model.get('view') !== this.shownIn || !this.scene) return;
+    const request = ++this.request;
+    if (this.headTrait === 'compare_head') {
+      const [layer, head] = this.ctx.compareHead();
+      const kept = this.fetched;
+      const found = kept && kept.layer === layer && kept.head === head ? Promise.resolve(kept) : this.ctx.qk.fetch(layer, head);
+      found.then(
+        (qk) => {
+          this.fetched = qk;
+          if (request === this.request) this.layOut(qk, request);
+        },
+        (error: unknown) => {
+          if (request === this.request) this.setStatus(`L${layer} H${head} could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
+        },
+      );
+      return;
+    }
     const meta = this.ctx.model.get('_qk_meta');
     const queries = this.ctx.model.get('_queries');
     const keys = this.ctx.model.get('_keys');
-    if (!meta || !queries || !keys || !this.scene) return;
-    const qk = decodeHead(meta, queries, keys);
-    const request = ++this.request;
+    if (!meta || !queries || !keys) return;
+    this.layOut(decodeHead(meta, queries, keys), request);
+  }
+
+  /** PCA first (or the cached layout), then the chosen method, for request `request`. */
+  private layOut(qk: HeadQK, request: number): void {
     const wanted = this.ctx.layoutParams();
     const pcaParams = this.ctx.layoutParams('pca');
-    // Whatever was running for another head is no longer wanted.
+    // Whatever was running for a head no longer on screen is no longer wanted.
+    const onScreen = [[qk.layer, qk.head], ...this.ctx.shownHeads()];
     this.ctx.pool?.cancel((key, priority) => {
       const [, layer, head] = key.split('|');
-      return priority <= 1 && (Number(layer) !== qk.layer || Number(head) !== qk.head);
+      return priority <= 1 && !onScreen.some(([l, h]) => Number(layer) === l && Number(head) === h);
     });
     const method = METHOD_NAMES[wanted.method] ?? wanted.method;
     const cached = this.ctx.pool?.cached(this.ctx.layoutKey(qk, wanted));
@@ -159,15 +213,15 @@ export class HeadView {
         if (request !== this.request) return;
         this.show(qk, positions, wanted.dims, cached ? wanted.method : 'pca');
         if (cached || wanted.method === 'pca') return;
-        if (this.ctx.model.get('layout_backend') === 'kernel') {
+        if (this.ctx.model.get('layout_backend') === 'kernel' && this.headTrait === 'head') {
           // The kernel computes it and sends `_layout` (view.ts calls showKernelLayout).
-          if (!this.showKernelLayout()) this.ctx.setStatus(`${this.describe(qk)} · PCA shown · computing ${method} in kernel…`);
+          if (!this.showKernelLayout()) this.setStatus(`${this.describe(qk)} · PCA shown · computing ${method} in kernel…`);
           return;
         }
-        this.ctx.setStatus(`${this.describe(qk)} · PCA shown · ${method} starting…`);
+        this.setStatus(`${this.describe(qk)} · PCA shown · ${method} starting…`);
         return this.ctx
           .layout(qk, wanted, 1, (fraction, stage) => {
-            if (request === this.request) this.ctx.setStatus(`${this.describe(qk)} · PCA shown · ${method} ${stage} ${Math.round(fraction * 100)}%`);
+            if (request === this.request) this.setStatus(`${this.describe(qk)} · PCA shown · ${method} ${stage} ${Math.round(fraction * 100)}%`);
           })
           .then((positions) => {
             if (request === this.request) this.show(qk, positions, wanted.dims, wanted.method);
@@ -189,7 +243,7 @@ export class HeadView {
     const buffer = this.ctx.model.get('_layout');
     const head = this.base?.qk ?? this.shown?.qk;
     const wanted = this.ctx.layoutParams();
-    if (this.ctx.model.get('layout_backend') !== 'kernel' || !meta || !('method' in meta) || !buffer || !head) return false;
+    if (this.headTrait !== 'head' || this.ctx.model.get('view') !== this.shownIn || this.ctx.model.get('layout_backend') !== 'kernel' || !meta || !('method' in meta) || !buffer || !head) return false;
     if (meta.layer !== head.layer || meta.head !== head.head || meta.method !== wanted.method || meta.dims !== wanted.dims || meta.normalize !== wanted.normalize) return false;
     if (meta.n_points !== 2 * head.nTokens) {
       this.ctx.notify(`the kernel layout has ${meta.n_points} points, this head ${2 * head.nTokens}; ignored`);
@@ -197,7 +251,7 @@ export class HeadView {
     }
     this.request++; // a browser layout still running for this head is no longer wanted
     this.show(head, decodeMatrix(buffer, 'float32', meta.n_points, meta.dims), meta.dims, meta.method);
-    this.ctx.root.dataset.layoutSource = 'kernel';
+    this.marks.layoutSource = 'kernel';
     return true;
   }
 
@@ -232,7 +286,22 @@ export class HeadView {
     this.scene?.setTheme(this.ctx.theme.background, this.ctx.theme.ring);
     this.recolor();
     this.drawLines();
-    this.sentence.render(this.shown?.qk ?? null);
+    if (!this.panel) this.sentence.render(this.shown?.qk ?? null);
+  }
+
+  /**
+   * Emphasise token `row` (its query and key) as hovered elsewhere (-1: none); with
+   * `tooltip`, show its tooltip at this plot's query point.
+   */
+  linkHover(row: number, tooltip = false): void {
+    this.linkedHover = row;
+    this.applyEmphasis();
+    if (row < 0 || !tooltip || !this.shown || !this.scene || row >= this.shown.qk.nTokens) {
+      this.tooltip.hide();
+      return;
+    }
+    const [x, y] = this.scene.pointToCanvas(row);
+    this.showTooltip(row, row, x, y);
   }
 
   /** Selection, search and the focused query's top keys. */
@@ -251,6 +320,10 @@ export class HeadView {
     this.scene.setEmphasis(emphasis);
     this.emphasis = emphasis;
     this.drawLines();
+    if (this.panel) {
+      this.updateStatus();
+      return;
+    }
     const vision = this.image.applies();
     this.sentence.element.style.display = vision ? 'none' : '';
     this.image.element.style.display = vision ? '' : 'none';
@@ -260,12 +333,12 @@ export class HeadView {
   }
 
   updateStatus(): void {
-    if (!this.shown) return;
+    if (!this.shown || this.ctx.model.get('view') !== this.shownIn) return; // a hidden view leaves the status alone
     const parts = [this.describe(this.shown.qk), METHOD_NAMES[this.shown.method] ?? this.shown.method];
     const selected = this.ctx.selectedRows().length;
     if (selected) parts.push(`${selected} selected`);
     if (this.ctx.model.get('search').trim()) parts.push(`${this.ctx.searchMatches().length} match "${this.ctx.model.get('search').trim()}"`);
-    this.ctx.setStatus(parts.join(' · '));
+    this.setStatus(parts.join(' · '));
   }
 
   resetCamera(): void {
@@ -322,6 +395,11 @@ export class HeadView {
     this.element.remove();
   }
 
+  /** Where this plot's data-* marks go: the root (single-head view) or its own element (panel). */
+  private get marks(): DOMStringMap {
+    return this.panel ? this.element.dataset : this.ctx.root.dataset;
+  }
+
   private describe(qk: HeadQK): string {
     return `L${qk.layer} H${qk.head} · ${qk.nTokens.toLocaleString()} tokens`;
   }
@@ -336,7 +414,7 @@ export class HeadView {
     // The capture's head and layout; typed-in tokens (if any) are placed into it.
     this.base = { qk, positions, dims, method };
     let marked: Float32Array | null = null;
-    if (this.ctx.added) {
+    if (this.ctx.added && !this.panel) {
       try {
         const params = { method: method as LayoutMethod, dims, normalize: this.ctx.model.get('normalize') };
         ({ qk, positions, marked } = this.ctx.added.augment(qk, positions, params));
@@ -353,16 +431,16 @@ export class HeadView {
     this.scene.setPoints(positions, dims, coloring.rgb, !keepCamera && (!sameHead || method !== 'pca'));
     if (marked) this.scene.setMarked(marked);
     this.applySizes();
-    if (first) this.restoreCamera();
+    if (first && !this.panel) this.restoreCamera();
     this.hint.textContent = dims === 3 ? 'drag: orbit · right-drag: pan · wheel: zoom · click: select · shift-drag: lasso' : 'drag: pan · wheel: zoom · click: select · shift-drag: lasso';
     this.recolor();
     this.applyEmphasis();
-    this.ctx.root.dataset.layer = String(qk.layer);
-    this.ctx.root.dataset.head = String(qk.head);
-    this.ctx.root.dataset.method = method;
-    this.ctx.root.dataset.layoutSource = 'browser';
-    this.ctx.root.dataset.added = String(qk.nTokens - this.base.qk.nTokens);
-    this.ctx.root.dataset.ready = 'true';
+    this.marks.layer = String(qk.layer);
+    this.marks.head = String(qk.head);
+    this.marks.method = method;
+    this.marks.layoutSource = 'browser';
+    this.marks.added = String(qk.nTokens - this.base.qk.nTokens);
+    this.marks.ready = 'true';
   }
 
   private restoreCamera(): void {
@@ -402,7 +480,7 @@ export class HeadView {
     if (!focus || !this.scene || !this.shown) {
       this.lineList = [];
       this.lines.draw([]);
-      this.ctx.root.dataset.lines = '0';
+      this.marks.lines = '0';
       return;
     }
     const n = this.shown.qk.nTokens;
@@ -416,7 +494,7 @@ export class HeadView {
     }));
     this.lineList = lines;
     this.lines.draw(lines);
-    this.ctx.root.dataset.lines = String(lines.length);
+    this.marks.lines = String(lines.length);
   }
 
   private resize(): void {
@@ -437,6 +515,27 @@ export class HeadView {
     }
     if (!this.shown.index) this.shown.index = new PointIndex(this.scene.projectAll());
     return this.shown.index.nearest(px, py, PICK_RADIUS);
+  }
+
+  /** The tooltip of `point` (token `row`) at canvas (x, y); false without tokens. */
+  private showTooltip(point: number, row: number, x: number, y: number): boolean {
+    const tokens = this.ctx.headTokens();
+    if (!tokens || !this.shown) return false;
+    const n = this.shown.qk.nTokens;
+    const context = tokens.rowsBySeq.get(tokens.seq[row]) ?? [row];
+    this.tooltip.show(
+      {
+        kind: point < n ? 'query' : 'key',
+        token: tokens.text[row],
+        context: context.map((r) => tokens.text[r]),
+        contextIndex: context.indexOf(row),
+        detail: `sequence ${tokens.seq[row]} · position ${tokens.pos[row]} · row ${row}${this.base && row >= this.base.qk.nTokens ? ' · typed in (placed, not laid out)' : ''}`,
+      },
+      x,
+      y,
+      this.plot.getBoundingClientRect(),
+    );
+    return true;
   }
 
   private bindPointer(): void {
@@ -460,28 +559,15 @@ export class HeadView {
         return;
       }
       const point = this.down ? -1 : this.pick(x, y);
-      const tokens = this.ctx.headTokens();
-      if (point < 0 || !tokens || !this.shown) {
+      if (point < 0 || !this.shown || !this.showTooltip(point, point % this.shown.qk.nTokens, x, y)) {
         this.tooltip.hide();
-        this.ctx.root.dataset.hover = '';
+        this.marks.hover = '';
+        this.options.onHover?.(-1);
         return;
       }
-      const n = this.shown.qk.nTokens;
-      const row = point % n;
-      const context = tokens.rowsBySeq.get(tokens.seq[row]) ?? [row];
-      this.tooltip.show(
-        {
-          kind: point < n ? 'query' : 'key',
-          token: tokens.text[row],
-          context: context.map((r) => tokens.text[r]),
-          contextIndex: context.indexOf(row),
-          detail: `sequence ${tokens.seq[row]} · position ${tokens.pos[row]} · row ${row}${this.base && row >= this.base.qk.nTokens ? ' · typed in (placed, not laid out)' : ''}`,
-        },
-        x,
-        y,
-        plot.getBoundingClientRect(),
-      );
-      this.ctx.root.dataset.hover = String(row);
+      const row = point % this.shown.qk.nTokens;
+      this.marks.hover = String(row);
+      this.options.onHover?.(row);
     };
     const onUp = (event: PointerEvent): void => {
       const [x, y] = at(event);
@@ -507,7 +593,10 @@ export class HeadView {
       const point = this.pick(x, y);
       this.ctx.setSelection(point < 0 ? [] : [point % n]);
     };
-    const onLeave = (): void => this.tooltip.hide();
+    const onLeave = (): void => {
+      this.tooltip.hide();
+      this.options.onHover?.(-1);
+    };
     plot.addEventListener('pointerdown', onDown, { capture: true });
     plot.addEventListener('pointermove', onMove);
     plot.addEventListener('pointerup', onUp);

@@ -1,0 +1,204 @@
+// The compare view in a real JupyterLab: the toolbar's Compare button and viz.compare()
+// show two heads side by side with points; hover links the panels; a lasso in the right
+// panel lands in viz.selection; the standalone HTML export reopens in the compare view.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { OUTPUT, launchBrowser, newPage, putNotebook, runInKernel, startLab } from './lab.mjs';
+
+const NOTEBOOK = 'compare.ipynb';
+const DIR = join(OUTPUT, 'compare');
+
+let lab;
+let browser;
+let page;
+const consoleErrors = [];
+
+before(async () => {
+  mkdirSync(DIR, { recursive: true });
+  lab = await startLab();
+  const setup = [
+    'import os, json, time',
+    'os.environ.setdefault("HF_HUB_OFFLINE", "1")',
+    'import attentionviz as av',
+    'from attentionviz.corpus import sentences',
+    'from attentionviz.demo import load_minilm',
+    'model, tokenizer = load_minilm()',
+    'texts = sentences(16)',
+    'cap = av.capture(model, tokenizer, texts, progress=False)',
+  ].join('\n');
+  await putNotebook(lab, NOTEBOOK, [setup, 'viz = av.AttentionViz(cap, head=(2, 3), projection="pca")\nviz']);
+  browser = await launchBrowser();
+  page = await newPage(browser, consoleErrors);
+});
+
+after(async () => {
+  await browser?.close();
+  await lab?.stop();
+});
+
+/** Both compare panels show points; resolves with their [layer, head] pairs. */
+async function panelsReady(target, timeout = 120_000) {
+  await target.waitForFunction(
+    () => {
+      const panels = [...document.querySelectorAll('.attentionviz .av-compare-panel')];
+      return panels.length === 2 && panels.every((panel) => panel.dataset.ready === 'true' && panel.attentionviz.pointCount() > 0);
+    },
+    null,
+    { timeout },
+  );
+  return target.evaluate(() => [...document.querySelectorAll('.attentionviz .av-compare-panel')].map((panel) => [Number(panel.dataset.layer), Number(panel.dataset.head)]));
+}
+
+/** Luma variance of each panel's WebGL canvas (rendered now): > 0 when points are drawn. */
+function panelVariances(target) {
+  return target.evaluate(() =>
+    [...document.querySelectorAll('.attentionviz .av-compare-panel')].map((panel) => {
+      const canvas = panel.attentionviz.snapshot();
+      const copy = document.createElement('canvas');
+      copy.width = canvas.width;
+      copy.height = canvas.height;
+      const context = copy.getContext('2d');
+      context.drawImage(canvas, 0, 0);
+      const { data } = context.getImageData(0, 0, copy.width, copy.height);
+      let sum = 0;
+      let sumSq = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        const luma = 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
+        sum += luma;
+        sumSq += luma * luma;
+      }
+      const n = data.length / 4;
+      return sumSq / n - (sum / n) ** 2;
+    }),
+  );
+}
+
+const panel = (side) => page.locator(`.attentionviz .av-compare-panel[data-side="${side}"]`);
+
+test('the Compare button shows this head beside the next one, both drawn', { timeout: 600_000 }, async () => {
+  await page.goto(`${lab.url}/lab/tree/${NOTEBOOK}?reset&token=${lab.token}`);
+  await page.waitForFunction(() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel, null, { timeout: 120_000 });
+  await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
+  await page.locator('.attentionviz[data-ready="true"]').waitFor({ timeout: 400_000 });
+  await page.locator('.attentionviz [data-control="compare"]').click();
+  assert.deepEqual(await panelsReady(page), [
+    [2, 3],
+    [2, 4],
+  ]);
+  assert.equal(await runInKernel(page, 'print(viz.view, viz.compare_head)'), 'compare (2, 4)\n');
+  const variances = await panelVariances(page);
+  assert.ok(variances.every((v) => v > 20), `a panel looks blank (luma variances ${variances})`);
+  await page.locator('.attentionviz').scrollIntoViewIfNeeded();
+  await page.locator('.attentionviz').screenshot({ path: join(DIR, 'compare-button.png') });
+});
+
+test('viz.compare() from Python changes the right panel', { timeout: 180_000 }, async () => {
+  await runInKernel(page, 'viz.compare(0, 1)');
+  await page.waitForFunction(() => {
+    const right = document.querySelector('.attentionviz .av-compare-panel[data-side="right"]');
+    return right.dataset.layer === '0' && right.dataset.head === '1';
+  }, null, { timeout: 120_000 });
+  assert.equal(await panel('right').locator('.av-compare-title').textContent(), 'L0 H1');
+  assert.equal(await panel('left').locator('.av-compare-title').textContent(), 'L2 H3');
+});
+
+test('hovering a token in the left panel shows it in both panels', { timeout: 120_000 }, async () => {
+  const box = await panel('left').locator('.av-plot').boundingBox();
+  // A query point whose nearest neighbour is far, so the pointer picks that one.
+  const [row, x, y] = await page.evaluate(() => {
+    const handle = document.querySelector('.attentionviz .av-compare-panel[data-side="left"]').attentionviz;
+    const n = handle.pointCount() / 2;
+    const points = Array.from({ length: 2 * n }, (_, i) => handle.canvasPosition(i));
+    let best = [0, -1];
+    for (let i = 0; i < n; i++) {
+      const gap = Math.min(...points.map(([px, py], j) => (j === i ? Infinity : Math.hypot(px - points[i][0], py - points[i][1]))));
+      if (gap > best[1]) best = [i, gap];
+    }
+    return [best[0], ...points[best[0]]];
+  });
+  await page.mouse.move(box.x + x, box.y + y);
+  await panel('left').locator('.av-tooltip').waitFor({ state: 'visible' });
+  await panel('right').locator('.av-tooltip').waitFor({ state: 'visible' });
+  const texts = JSON.parse(await runInKernel(page, 'print(json.dumps(cap.tokens.text.tolist()))'));
+  assert.equal(await panel('left').getAttribute('data-hover'), String(row));
+  assert.equal(await panel('left').locator('.av-tooltip-token').textContent(), texts[row]);
+  assert.equal(await panel('right').locator('.av-tooltip-token').textContent(), texts[row]);
+  const emphasis = await page.evaluate((r) => {
+    const handle = document.querySelector('.attentionviz .av-compare-panel[data-side="right"]').attentionviz;
+    const n = handle.pointCount() / 2;
+    return [handle.emphasis(r), handle.emphasis(n + r)];
+  }, row);
+  assert.deepEqual(emphasis, [2, 2], 'the hovered token is highlighted in the right panel');
+  await page.locator('.attentionviz').screenshot({ path: join(DIR, 'compare-hover.png') });
+  await page.mouse.move(box.x + box.width + 400, box.y - 200); // off both plots
+});
+
+test('a lasso in the right panel puts its tokens in viz.selection, shown in both panels', { timeout: 120_000 }, async () => {
+  const box = await panel('right').locator('.av-plot').boundingBox();
+  const [x0, y0, x1, y1] = [box.width * 0.3, box.height * 0.3, box.width * 0.65, box.height * 0.7];
+  const expected = await page.evaluate(([ax, ay, bx, by]) => {
+    const handle = document.querySelector('.attentionviz .av-compare-panel[data-side="right"]').attentionviz;
+    const rows = new Set();
+    for (let i = 0; i < handle.pointCount(); i++) {
+      const [x, y] = handle.canvasPosition(i);
+      if (x > ax && x < bx && y > ay && y < by) rows.add(handle.tokenRow(i));
+    }
+    return [...rows].sort((a, b) => a - b);
+  }, [x0, y0, x1, y1]);
+  assert.ok(expected.length > 0, 'the lasso region holds points');
+  await page.keyboard.down('Shift');
+  await page.mouse.move(box.x + x0, box.y + y0);
+  await page.mouse.down();
+  for (const [x, y] of [[x1, y0], [x1, y1], [x0, y1], [x0, y0 + 1]]) {
+    await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
+  }
+  await page.mouse.up();
+  await page.keyboard.up('Shift');
+  let rows = [];
+  // The view's update reaches the kernel between cells: poll with short cells.
+  for (let i = 0; i < 60 && !rows.length; i++) {
+    rows = JSON.parse(await runInKernel(page, 'print(json.dumps([int(r) for r in viz.selected_rows]))'));
+    if (!rows.length) await page.waitForTimeout(300);
+  }
+  assert.deepEqual(rows, expected);
+  const highlighted = await page.evaluate(() =>
+    [...document.querySelectorAll('.attentionviz .av-compare-panel')].map((element) => {
+      const handle = element.attentionviz;
+      const n = handle.pointCount() / 2;
+      return Array.from({ length: n }, (_, r) => r).filter((r) => handle.emphasis(r) === 2 && handle.emphasis(n + r) === 2);
+    }),
+  );
+  assert.deepEqual(highlighted, [expected, expected]);
+  await page.locator('.attentionviz').screenshot({ path: join(DIR, 'compare-lasso.png') });
+});
+
+test('the standalone HTML export reopens in the compare view with both heads', { timeout: 300_000 }, async () => {
+  const path = join(DIR, 'compare.html');
+  await runInKernel(page, `viz.search = "the"\nviz.save(${JSON.stringify(path)}, heads="current", progress=False)`);
+  const exported = await newPage(browser, consoleErrors);
+  try {
+    await exported.goto(pathToFileURL(path).href);
+    assert.deepEqual(await panelsReady(exported), [
+      [2, 3],
+      [0, 1],
+    ]);
+    const variances = await panelVariances(exported);
+    assert.ok(variances.every((v) => v > 20), `a panel looks blank (luma variances ${variances})`);
+    // The saved selection and search show in both panels of the page too.
+    await exported.waitForFunction(() => [...document.querySelectorAll('.av-compare-status')].every((s) => s.textContent.includes('selected') && s.textContent.includes('match "the"')));
+    await exported.screenshot({ path: join(DIR, 'compare-standalone.png') });
+    // Escape goes back to the single head.
+    await exported.locator('.attentionviz').focus();
+    await exported.keyboard.press('Escape');
+    await exported.locator('.attentionviz[data-view="head"][data-ready="true"]').waitFor({ timeout: 120_000 });
+  } finally {
+    await exported.close();
+  }
+});
+
+test('no console errors', () => {
+  assert.deepEqual(consoleErrors, []);
+});

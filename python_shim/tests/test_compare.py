@@ -1,0 +1,132 @@
+"""The compare view from Python: ``viz.compare``, the ``compare_head`` trait, its state."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import traitlets
+
+import attentionviz as av
+from attentionviz.export import html_bytes
+
+
+@pytest.fixture()
+def capture() -> av.Capture:
+    """3 layers x 4 heads, 2 sentences, d_head 8."""
+    rng = np.random.default_rng(1)
+    words = [["[CLS]", "the", "cat", "sat", "[SEP]"], ["[CLS]", "a", "dog", "[SEP]"]]
+    tokens = pd.DataFrame(
+        {
+            "text": [w for sentence in words for w in sentence],
+            "seq": [s for s, sentence in enumerate(words) for _ in sentence],
+        }
+    )
+    queries = rng.normal(size=(3, 4, len(tokens), 8)).astype(np.float32)
+    keys = rng.normal(size=(3, 4, len(tokens), 8)).astype(np.float32)
+    return av.Capture.from_arrays(tokens, queries, keys, scale=8**-0.5, mask="bidirectional")
+
+
+def embedded_state(page: bytes) -> dict:
+    """The JSON state a standalone page embeds for its view."""
+    found = re.search(
+        rb'<script type="application/json" id="attentionviz-state">(.*?)</script>', page, re.S
+    )
+    assert found, "no embedded state in the page"
+    return json.loads(found.group(1))
+
+
+def test_compare_head_defaults_to_the_next_head_of_the_same_layer(capture: av.Capture) -> None:
+    assert av.AttentionViz(capture).compare_head == (0, 1)
+    assert av.AttentionViz(capture, head=(2, 1)).compare_head == (2, 2)
+    # the last head wraps to the first of the same layer
+    assert av.AttentionViz(capture, head=(1, 3)).compare_head == (1, 0)
+
+
+def test_compare_sets_the_head_and_the_view_and_chains(capture: av.Capture) -> None:
+    viz = av.AttentionViz(capture, head=(0, 2))
+    assert viz.view == "head"
+    assert viz.compare(2, 3) is viz
+    assert (viz.view, viz.compare_head, viz.head) == ("compare", (2, 3), (0, 2))
+    state = viz.get_state()
+    assert (state["view"], state["compare_head"]) == ("compare", (2, 3))
+    viz.view = "head"  # back; the right head is remembered
+    assert viz.compare_head == (2, 3)
+
+
+@pytest.mark.parametrize("bad", [(3, 0), (0, 4), (-1, 0), (0, -1)])
+def test_compare_out_of_range_raises_value_error_and_changes_nothing(
+    capture: av.Capture, bad: tuple[int, int]
+) -> None:
+    viz = av.AttentionViz(capture, head=(1, 1))
+    with pytest.raises(ValueError, match=r"out of range.*layers 0\.\.2 and heads 0\.\.3"):
+        viz.compare(*bad)
+    assert (viz.view, viz.compare_head, viz.head) == ("head", (1, 2), (1, 1))
+
+
+def test_compare_rejects_what_is_not_a_head_index(capture: av.Capture) -> None:
+    viz = av.AttentionViz(capture)
+    with pytest.raises(ValueError, match="pair of integers"):
+        viz.compare(1.5, 0)  # type: ignore[arg-type]
+    assert viz.view == "matrix"
+
+
+def test_compare_keyword_opens_the_compare_view(capture: av.Capture) -> None:
+    viz = av.AttentionViz(capture, head=(1, 0), compare=(2, 3))
+    assert (viz.view, viz.head, viz.compare_head) == ("compare", (1, 0), (2, 3))
+    # an explicit view wins
+    assert av.AttentionViz(capture, compare=(2, 3), view="matrix").view == "matrix"
+    with pytest.raises(ValueError, match=r"compare \(5, 0\) is out of range"):
+        av.AttentionViz(capture, compare=(5, 0))
+
+
+def test_compare_head_trait_is_validated_like_head(capture: av.Capture) -> None:
+    viz = av.AttentionViz(capture)
+    with pytest.raises(traitlets.TraitError, match=r"compare_head \(0, 9\) is out of range"):
+        viz.compare_head = (0, 9)
+    assert viz.compare_head == (0, 1)
+    with pytest.raises(traitlets.TraitError):
+        viz.view = "side-by-side"
+
+
+def test_compare_state_round_trips_from_the_frontend(capture: av.Capture) -> None:
+    viz = av.AttentionViz(capture)
+    # The right panel's pickers (or a reopened notebook's saved state) set the trait.
+    viz.set_state({"compare_head": [2, 0], "view": "compare"})
+    assert (viz.view, viz.compare_head) == ("compare", (2, 0))
+    again = av.AttentionViz(capture)
+    again.set_state({name: viz.get_state()[name] for name in ("compare_head", "view", "head")})
+    assert (again.view, again.compare_head, again.head) == ("compare", (2, 0), (0, 0))
+
+
+def test_compare_head_is_part_of_the_saved_view_state(capture: av.Capture) -> None:
+    viz = av.AttentionViz(capture, head=(1, 1)).compare(2, 2)
+    assert "compare_head" in av.AttentionViz.VIEW_STATE
+    page = html_bytes(viz, heads="current", progress=False)
+    state = embedded_state(page)
+    assert state["traits"]["view"] == "compare"
+    assert state["traits"]["compare_head"] == [2, 2]
+    # "current" in the compare view embeds both heads on screen, so the page can show them.
+    assert sorted(state["heads"]) == ["1,1", "2,2"]
+    viz.view = "head"
+    assert sorted(embedded_state(html_bytes(viz, heads="current", progress=False))["heads"]) == [
+        "1,1"
+    ]
+
+
+def test_the_view_can_fetch_the_compare_head(capture: av.Capture) -> None:
+    """The right panel asks the kernel for its Q/K like a matrix thumbnail does."""
+    viz = av.AttentionViz(capture).compare(2, 3)
+    sent: list[tuple[dict, list]] = []
+    viz.send = lambda content, buffers=None: sent.append((content, buffers or []))  # type: ignore[method-assign]
+    message = {"type": "qk", "request": 5, "layer": 2, "head": 3}
+    viz._handle_msg({"content": {"data": {"method": "custom", "content": message}}, "buffers": []})
+    content, buffers = sent[0]
+    assert (content["type"], content["layer"], content["head"]) == ("qk", 2, 3)
+    queries, _ = capture.qk(2, 3)
+    np.testing.assert_array_equal(
+        np.frombuffer(buffers[0], "<f2"), queries.astype(np.float16).ravel()
+    )

@@ -1,0 +1,325 @@
+/**
+ * The compare view: two heads side by side on the kernel-free host (the same QKSource the
+ * notebook uses), drawn with real WebGL (SwiftShader), driven with pointer events. Checks
+ * the linking: hover in one panel emphasises the token in the other, selection (lasso,
+ * model side) and search show in both, pickers and entry points set the right traits.
+ */
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { hostModel, type HostedHead } from '../../src/host';
+import { decodeRows, encodeRows } from '../../src/model/decode';
+import type { MemoryModel } from '../../src/model/memory_model';
+import type { ViewTraits } from '../../src/model/traits';
+import { mountView, type ViewHandle } from '../../src/view';
+import { gaussian, mulberry32, waitFor } from './helpers';
+
+const N_TOKENS = 30;
+const D_HEAD = 8;
+const TOKENS_PER_SEQ = 10;
+const VIEW_TIMEOUT = 30000;
+const WORDS = ['The', ' cat', ' sat', ' on', ' the', ' mat', ' and', ' then', ' it', '.'];
+
+type Model = MemoryModel<ViewTraits>;
+type Panel = HTMLElement & { attentionviz: ViewHandle };
+
+function tokenTable(): DataView {
+  const seq = Int32Array.from({ length: N_TOKENS }, (_, i) => Math.floor(i / TOKENS_PER_SEQ));
+  const pos = Int32Array.from({ length: N_TOKENS }, (_, i) => i % TOKENS_PER_SEQ);
+  const bytes = tableToIPC(
+    tableFromArrays({
+      text: Array.from({ length: N_TOKENS }, (_, i) => `${WORDS[i % TOKENS_PER_SEQ]}${i}`),
+      seq,
+      pos,
+      pos_norm: Float32Array.from(pos, (p) => p / (TOKENS_PER_SEQ - 1)),
+      token_id: Int32Array.from({ length: N_TOKENS }, (_, i) => 1000 + i),
+      special: Array.from(pos, (p) => p === 0),
+    }),
+    'stream',
+  );
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A different random head for every (layer, head): queries and keys with separate offsets. */
+function fakeHead(layer: number, head: number): HostedHead {
+  const normal = gaussian(mulberry32(1 + 17 * layer + head));
+  const queries = new Float32Array(N_TOKENS * D_HEAD);
+  const keys = new Float32Array(N_TOKENS * D_HEAD);
+  const offset = Array.from({ length: D_HEAD }, () => 3 * normal());
+  for (let i = 0; i < queries.length; i++) {
+    queries[i] = 1.5 * normal();
+    keys[i] = offset[i % D_HEAD] + 1.5 * normal();
+  }
+  return {
+    queries: new DataView(queries.buffer),
+    keys: new DataView(keys.buffer),
+    meta: { layer, head, n_tokens: N_TOKENS, d_head: D_HEAD, dtype: 'float32' },
+  };
+}
+
+const containers: HTMLElement[] = [];
+const cleanups: Array<() => void> = [];
+
+/** The whole view on a kernel-free host, opened on `traits` (compare view unless told). */
+function mountedView(traits: Partial<ViewTraits> = {}): { model: Model; root: HTMLElement } {
+  const host = hostModel({
+    traits: {
+      n_layers: 2,
+      n_heads: 3,
+      _tokens: tokenTable(),
+      view: 'compare',
+      head: [0, 0],
+      compare_head: [1, 2],
+      projection: 'pca',
+      theme: 'light',
+      top_k: 3,
+      scale: 1 / Math.sqrt(D_HEAD),
+      _capture_id: 'compare-spec',
+      ...traits,
+    },
+    first: fakeHead(...(traits.head ?? [0, 0])),
+    qkFor: fakeHead,
+  });
+  const el = document.createElement('div');
+  el.style.cssText = 'width: 1000px; position: relative;';
+  document.body.append(el);
+  containers.push(el);
+  const unmount = mountView(host.model, el);
+  cleanups.push(() => {
+    unmount();
+    host.dispose();
+  });
+  return { model: host.model, root: el.querySelector<HTMLElement>('.attentionviz')! };
+}
+
+/** The compare view, mounted, once both panels show their points. */
+async function mounted(traits: Partial<ViewTraits> = {}): Promise<{ model: Model; root: HTMLElement; left: Panel; right: Panel }> {
+  const { model, root } = mountedView(traits);
+  const [left, right] = await panelsReady(root);
+  return { model, root, left, right };
+}
+
+async function panelsReady(root: HTMLElement): Promise<[Panel, Panel]> {
+  return waitFor(() => {
+    const panels = [...root.querySelectorAll<Panel>('.av-compare-panel[data-ready="true"]')];
+    return panels.length === 2 && panels.every((panel) => panel.attentionviz.pointCount() > 0) ? (panels as [Panel, Panel]) : null;
+  }, 'two ready compare panels');
+}
+
+function plotOf(panel: HTMLElement): HTMLElement {
+  return panel.querySelector<HTMLElement>('.av-plot')!;
+}
+
+function pointer(panel: HTMLElement, type: string, x: number, y: number, init: PointerEventInit = {}): void {
+  const plot = plotOf(panel);
+  const rect = plot.getBoundingClientRect();
+  plot.dispatchEvent(
+    new PointerEvent(type, {
+      bubbles: true,
+      cancelable: true,
+      pointerId: 1,
+      pointerType: 'mouse',
+      isPrimary: true,
+      button: type === 'pointermove' ? -1 : 0,
+      buttons: type === 'pointerup' ? 0 : type === 'pointerdown' ? 1 : init.buttons ?? 0,
+      clientX: rect.left + x,
+      clientY: rect.top + y,
+      ...init,
+    }),
+  );
+}
+
+function positions(panel: Panel): Array<[number, number]> {
+  const handle = panel.attentionviz;
+  return Array.from({ length: handle.pointCount() }, (_, i) => handle.canvasPosition(i));
+}
+
+/** The query point whose nearest other point is furthest away, so hovering it is unambiguous. */
+function isolatedQuery(panel: Panel): number {
+  const points = positions(panel);
+  let best = -1;
+  let bestGap = -1;
+  for (let i = 0; i < N_TOKENS; i++) {
+    const gap = Math.min(...points.map(([x, y], j) => (j === i ? Infinity : Math.hypot(x - points[i][0], y - points[i][1]))));
+    if (gap > bestGap) [best, bestGap] = [i, gap];
+  }
+  return best;
+}
+
+function emphasisOf(panel: Panel): number[] {
+  return Array.from({ length: 2 * N_TOKENS }, (_, i) => panel.attentionviz.emphasis(i));
+}
+
+/** Token rows whose query and key are both highlighted (2) in `panel`. */
+function highlightedRows(panel: Panel): number[] {
+  const emphasis = emphasisOf(panel);
+  return [...Array(N_TOKENS).keys()].filter((row) => emphasis[row] === 2 && emphasis[N_TOKENS + row] === 2);
+}
+
+function tooltipOf(panel: HTMLElement): HTMLElement {
+  return panel.querySelector<HTMLElement>('.av-tooltip')!;
+}
+
+function selected(model: Model): number[] {
+  return Array.from(decodeRows(model.get('_selected_rows')));
+}
+
+describe('compare view', () => {
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+    for (const el of containers.splice(0)) el.remove();
+  });
+
+  it('shows head and compare_head side by side, each with its header and pickers', async () => {
+    const { root, left, right } = await mounted();
+    expect(root.dataset.view).toBe('compare');
+    expect(left.dataset.layer).toBe('0');
+    expect(left.dataset.head).toBe('0');
+    expect(right.dataset.layer).toBe('1');
+    expect(right.dataset.head).toBe('2');
+    expect([left, right].map((panel) => panel.querySelector('.av-compare-title')!.textContent)).toEqual(['L0 H0', 'L1 H2']);
+    expect(left.attentionviz.pointCount()).toBe(2 * N_TOKENS);
+    // Two heads, two layouts: the same token lands in different places.
+    const a = positions(left);
+    const b = positions(right);
+    expect(a.some(([x, y], i) => Math.hypot(x - b[i][0], y - b[i][1]) > 5)).toBeTrue();
+    // Both plots are on screen side by side, the single-head view is hidden.
+    const [l, r] = [plotOf(left).getBoundingClientRect(), plotOf(right).getBoundingClientRect()];
+    expect(l.width).toBeGreaterThan(200);
+    expect(r.left).toBeGreaterThanOrEqual(l.right - 1);
+    expect(root.querySelector<HTMLElement>('.av-head:not(.av-compare-panel)')!.style.display).toBe('none');
+  }, VIEW_TIMEOUT);
+
+  it('hovering a token in one panel emphasises its query and key in the other and shows its tooltip there', async () => {
+    const { left, right } = await mounted();
+    expect(emphasisOf(right).every((e) => e === 1)).toBeTrue();
+    const row = isolatedQuery(left);
+    pointer(left, 'pointermove', ...left.attentionviz.canvasPosition(row));
+    expect(left.dataset.hover).toBe(String(row));
+    expect(highlightedRows(right)).toEqual([row]);
+    expect(emphasisOf(right).filter((e) => e === 0).length).toBe(2 * N_TOKENS - 2); // the rest dimmed
+    expect(tooltipOf(right).style.display).toBe('block');
+    expect(tooltipOf(right).querySelector('.av-tooltip-token')!.textContent).toBe(`${WORDS[row % TOKENS_PER_SEQ]}${row}`);
+    // Leaving the panel ends the link.
+    plotOf(left).dispatchEvent(new PointerEvent('pointerleave'));
+    expect(emphasisOf(right).every((e) => e === 1)).toBeTrue();
+    expect(tooltipOf(right).style.display).toBe('none');
+
+    // And the other way round.
+    const other = isolatedQuery(right);
+    pointer(right, 'pointermove', ...right.attentionviz.canvasPosition(other));
+    expect(highlightedRows(left)).toEqual([other]);
+    expect(tooltipOf(left).style.display).toBe('block');
+  }, VIEW_TIMEOUT);
+
+  it('a lasso in the right panel sets the selection, shown in both panels', async () => {
+    const { model, left, right } = await mounted();
+    const points = positions(right);
+    const { width, height } = plotOf(right).getBoundingClientRect();
+    const [x0, x1, y0, y1] = [0.2 * width, 0.6 * width, 0.2 * height, 0.7 * height];
+    const expected = new Set<number>();
+    points.forEach(([x, y], i) => {
+      if (x > x0 && x < x1 && y > y0 && y < y1) expected.add(i % N_TOKENS);
+    });
+    expect(expected.size).toBeGreaterThan(0);
+    pointer(right, 'pointerdown', x0, y0, { shiftKey: true });
+    for (const [x, y] of [[x1, y0], [x1, y1], [x0, y1]]) pointer(right, 'pointermove', x, y, { shiftKey: true, buttons: 1 });
+    pointer(right, 'pointerup', x0, y1 - 1, { shiftKey: true });
+    const rows = [...expected].sort((a, b) => a - b);
+    // Points within a pixel of the outline may go either way: compare loosely at the edge.
+    expect(selected(model).length).toBeGreaterThan(0);
+    expect(selected(model).filter((row) => !expected.has(row)).length).toBeLessThanOrEqual(2);
+    expect(rows.filter((row) => !selected(model).includes(row)).length).toBeLessThanOrEqual(2);
+    expect(highlightedRows(left)).toEqual(selected(model));
+    expect(highlightedRows(right)).toEqual(selected(model));
+  }, VIEW_TIMEOUT);
+
+  it('a selection set from the model side (viz.select) and a search show in both panels', async () => {
+    const { model, left, right } = await mounted();
+    model.set('_selected_rows', encodeRows([3, 17]));
+    expect(highlightedRows(left)).toEqual([3, 17]);
+    expect(highlightedRows(right)).toEqual([3, 17]);
+    model.set('_selected_rows', null);
+    model.set('search', 'cat1');
+    // "cat1" matches " cat1" exactly (trimmed), not " cat11" / " cat21".
+    expect(highlightedRows(left)).toEqual([1]);
+    expect(highlightedRows(right)).toEqual([1]);
+    expect(right.querySelector('.av-compare-status')!.textContent).toContain('1 match "cat1"');
+  }, VIEW_TIMEOUT);
+
+  it('clicking a query draws its top-k attention lines in the panel clicked', async () => {
+    const { model, left } = await mounted();
+    const row = isolatedQuery(left);
+    const [x, y] = left.attentionviz.canvasPosition(row);
+    pointer(left, 'pointerdown', x, y);
+    pointer(left, 'pointerup', x, y);
+    expect(selected(model)).toEqual([row]);
+    // Row `row` attends within its sentence: top_k = 3 keys at most, at least one.
+    const lines = Number(left.dataset.lines);
+    expect(lines).toBeGreaterThan(0);
+    expect(lines).toBeLessThanOrEqual(3);
+  }, VIEW_TIMEOUT);
+
+  it("the panels' pickers set head and compare_head; Escape goes back to the single head", async () => {
+    const { model, root, left, right } = await mounted();
+    const [rightLayer, rightHead] = [...right.querySelectorAll<HTMLSelectElement>('.av-compare-header select')];
+    rightLayer.value = '0';
+    rightLayer.dispatchEvent(new Event('change'));
+    expect(model.get('compare_head')).toEqual([0, 2]);
+    rightHead.value = '1';
+    rightHead.dispatchEvent(new Event('change'));
+    expect(model.get('compare_head')).toEqual([0, 1]);
+    await waitFor(() => right.dataset.layer === '0' && right.dataset.head === '1', 'the right panel showing L0 H1');
+    expect(right.querySelector('.av-compare-title')!.textContent).toBe('L0 H1');
+
+    const leftHead = left.querySelectorAll<HTMLSelectElement>('.av-compare-header select')[1];
+    leftHead.value = '2';
+    leftHead.dispatchEvent(new Event('change'));
+    expect(model.get('head')).toEqual([0, 2]);
+    await waitFor(() => left.dataset.head === '2', 'the left panel showing L0 H2 (fetched by the host)');
+
+    root.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+    expect(model.get('view')).toBe('head');
+    // The panels and their WebGL contexts are freed while the compare view is hidden.
+    expect(root.querySelectorAll('.av-compare-panel').length).toBe(0);
+    await waitFor(() => root.dataset.ready === 'true' && root.dataset.head === '2', 'the single-head view');
+  }, VIEW_TIMEOUT);
+
+  it('the Compare button in the head view opens the next head of the layer; Back returns', async () => {
+    const { model, root } = mountedView({ view: 'head', head: [1, 2], compare_head: [0, 0] });
+    await waitFor(() => root.dataset.ready === 'true', 'the single-head view');
+    const button = (name: string): HTMLButtonElement => root.querySelector<HTMLButtonElement>(`button[data-control="${name}"]`)!;
+    expect(button('compare').style.display).toBe('');
+    expect(button('back').style.display).toBe('none');
+    button('compare').click();
+    expect(model.get('view')).toBe('compare');
+    expect(model.get('compare_head')).toEqual([1, 0]); // head 2 is the last: wraps to head 0
+    const [left, right] = await panelsReady(root);
+    expect([left.dataset.head, right.dataset.head]).toEqual(['2', '0']);
+    expect(button('compare').style.display).toBe('none');
+    button('back').click();
+    expect(model.get('view')).toBe('head');
+  }, VIEW_TIMEOUT);
+
+  it('with UMAP both panels get their UMAP layout (neither panel cancels the other one)', async () => {
+    const { left, right } = await mounted({ projection: 'umap' });
+    await waitFor(() => left.attentionviz.shownMethod() === 'umap' && right.attentionviz.shownMethod() === 'umap', 'UMAP in both panels', VIEW_TIMEOUT - 5000);
+    expect([left.dataset.method, right.dataset.method]).toEqual(['umap', 'umap']);
+  }, VIEW_TIMEOUT);
+
+  it('a PNG export request (viz.save) in the compare view is refused with a reason, not a stale picture', async () => {
+    const { model } = await mounted();
+    const sent: unknown[] = [];
+    const send = model.send.bind(model);
+    spyOn(model, 'send').and.callFake((content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]) => {
+      sent.push(content);
+      send(content, callbacks, buffers);
+    });
+    model.deliver({ type: 'export', request: 9, format: 'png', scale: 1 });
+    const answer = await waitFor(() => sent.find((m) => (m as { request?: number }).request === 9), 'the export answer');
+    expect(answer).toEqual({ type: 'export-error', request: 9, message: jasmine.stringMatching(/set viz\.view = "head"/) });
+  }, VIEW_TIMEOUT);
+
+  it('a missing or out-of-range compare_head (older saved state) falls back to the next head', async () => {
+    const { right } = await mounted({ compare_head: [7, 7] });
+    expect([right.dataset.layer, right.dataset.head]).toEqual(['0', '1']);
+  }, VIEW_TIMEOUT);
+});
