@@ -3,6 +3,7 @@
 // all-MiniLM-L6-v2 on 1,000 sentences, in Debian's headless Chromium, baselines in the same run.
 // Usage: node bench/view/run.mjs [--quick] [--skip-build] [--only=render,hover,matrix] [--matrix-timeout=SECONDS]
 //        [--out=<markdown file>] [--json=<file>] [--mode=quick|full]   (--json: figures for bench/run_all.py)
+//        [--screenshot=<png>]   (the matrix page once every layout is done)
 //   (first: HF_HUB_OFFLINE=1 PYTHONPATH=python_shim .venv/bin/python bench/view/make_data.py)
 // Prints a markdown table and writes it to bench/RESULTS-view.md. Not a timed test.
 import { createServer } from 'node:http';
@@ -25,6 +26,12 @@ const quick = flag('quick');
 const only = new Set(option('only', 'render,hover,matrix').split(','));
 const MATRIX_TIMEOUT = Number(option('matrix-timeout', quick ? 60 : 300));
 const OUT = option('out', path.join(root, 'bench', 'RESULTS-view.md'));
+const SCREENSHOT = option('screenshot', null);
+// The thumbnails' UMAP epochs, as src/views/matrix.ts sets them (for the report text).
+const THUMBNAIL_EPOCHS_TEXT = (() => {
+  const match = /THUMBNAIL_EPOCHS = (\d+)/.exec(require('node:fs').readFileSync(path.join(root, 'src/views/matrix.ts'), 'utf8'));
+  return match ? `${match[1]} epochs each` : 'epochs as the view sets them';
+})();
 
 const WIDTH = 800;
 const HEIGHT = 600;
@@ -124,6 +131,10 @@ async function runMatrix(browser, port) {
       log(`matrix: ${status.elapsed.toFixed(0)} s, UMAP ${status.done}/72; load ${load()}`);
     }
     await sleep(1000);
+  }
+  if (SCREENSHOT) {
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    log(`matrix: screenshot ${SCREENSHOT}`);
   }
   const report = await page.evaluate(() => globalThis.matrixReport());
   await page.close();
@@ -300,6 +311,8 @@ async function report({ started, argv, chromiumVersion, manifest, loads, results
     const stages = Object.entries(js.stageTotals).map(([k, v]) => `${k} ${fmt(v / Math.max(js.completed, 1), 1)} s`).join(', ');
     const pcaTop = m.pcaProfile.top.map((f) => `| ${f.name.replace(/\|/g, '\\|')} | ${fmt(f.ms, 0)} |`).join('\n');
     const perHeadList = m.jobs.filter((j) => j.seconds !== null && j.method?.startsWith('umap')).map((j) => j.seconds.toFixed(1));
+    const firstPosted = Math.min(...m.jobs.map((j) => j.posted ?? Infinity));
+    const pcaDrawnAt = m.timeline.find(([, p]) => p === m.heads)?.[0] ?? null;
     matrixText = `
 ## Matrix view details
 
@@ -308,9 +321,9 @@ Times from the view's own \`data-matrix-pca-seconds\` / \`data-matrix-seconds\` 
 Timeline (s since mount, PCA done, UMAP done): ${m.timeline.filter((_, i, a) => i % Math.max(1, Math.ceil(a.length / 24)) === 0 || i === a.length - 1).map(([t, p, d]) => `${fmt(t, 1)}: ${p}/${d}`).join('; ')}.
 
 **Layout workers**: pool size ${js.poolSize} (\`max(2, min(4, hardwareConcurrency - 1))\`, hardwareConcurrency = ${m.cores}); ${js.workers} used, ${js.constructed} Worker objects constructed
-(the pool respawns a worker it terminates on cancel); ${js.posted} jobs posted (PCA and UMAP), ${js.completed} UMAP jobs finished in the time allowed. The first two jobs
-(PCA then UMAP of the current head, priorities 0 and 1) come from the hidden single-head view, which \`mountView\` refreshes even when the
-view is 'matrix'; the matrix view's own UMAP jobs are posted only after all PCA thumbnails. Worker-reported seconds per UMAP head: mean ${fmt(js.perHead, 1)} s
+(the pool respawns a worker it terminates on cancel); ${js.posted} jobs posted (PCA and UMAP), ${js.completed} UMAP jobs finished in the time allowed.
+First job posted ${fmt(firstPosted, 1)} s after mount; every PCA thumbnail drawn by ${fmt(pcaDrawnAt, 1)} s after mount (timeline; the matrix view posts its
+UMAP jobs, ${THUMBNAIL_EPOCHS_TEXT}, only once all PCA thumbnails are drawn). Worker-reported seconds per UMAP head: mean ${fmt(js.perHead, 1)} s
 (${perHeadList.join(', ')}). Mean per job by stage (main-thread receipt of the worker's progress messages): ${stages};
 mean post -> worker receipt ${fmt(js.meanPostToReceived, 2)} s. Jobs: ${m.jobs.map((j) => `${j.method} posted ${fmt(j.posted, 1)} s, started ${fmt(j.received, 1)} s, done ${fmt(j.done, 1)} s`).join('; ')}.
 

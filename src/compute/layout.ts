@@ -2,7 +2,7 @@
  * One head's joint Q/K layout: normalize, stack queries over keys, project.
  * Pure and synchronous; runs inside layout workers (see worker.ts / pool.ts).
  */
-import { jointRows, normalizeQK } from './normalize';
+import { fitNormalization, type Normalization } from './normalize';
 import { pca } from './pca';
 
 export type LayoutMethod = 'pca' | 'umap' | 'tsne';
@@ -12,6 +12,8 @@ export interface LayoutParams {
   dims: 2 | 3;
   normalize: boolean;
   seed: number;
+  /** UMAP's SGD epochs; unset = umap.ts's default for the point count (500 down to 200 as it grows). */
+  nEpochs?: number;
 }
 
 export type Projector = (
@@ -49,16 +51,39 @@ export function jointLayout(
 ): Float32Array {
   const projector = projectors.get(params.method);
   if (!projector) throw new Error(`unknown layout method "${params.method}" (have: ${availableMethods().join(', ')})`);
-  const normalized = normalizeQK(queries, keys, nTokens, dHead, {
+  const normalization = fitNormalization(queries, keys, nTokens, dHead, {
     translate: params.normalize,
     scale: params.normalize,
   });
-  const layout = projector(jointRows(normalized.queries, normalized.keys), 2 * nTokens, dHead, params, onProgress);
+  const layout = projector(normalizedJointRows(queries, keys, dHead, normalization), 2 * nTokens, dHead, params, onProgress);
   onProgress(1, 'done');
   return layout;
 }
 
+/**
+ * jointRows(applyNormalization(queries, keys, dHead, normalization)) in one pass and one
+ * array: queries times c, then keys plus shift divided by c, rounded to float32 at the
+ * same steps (so the values are identical), without the two intermediate copies.
+ */
+export function normalizedJointRows(queries: Float32Array, keys: Float32Array, dHead: number, { shift, c }: Normalization): Float32Array {
+  const joint = new Float32Array(queries.length + keys.length);
+  if (c === 1) joint.set(queries, 0);
+  else for (let i = 0; i < queries.length; i++) joint[i] = queries[i] * c;
+  const rows = keys.length / dHead;
+  for (let r = 0; r < rows; r++) {
+    const offset = r * dHead;
+    const out = queries.length + offset;
+    for (let t = 0; t < dHead; t++) {
+      const shifted = Math.fround(keys[offset + t] + shift[t]);
+      joint[out + t] = c === 1 ? shifted : shifted / c;
+    }
+  }
+  return joint;
+}
+
 /** Cache key of a layout: same capture, head, normalization, method and parameters -> same layout. */
 export function layoutKey(captureId: string, layer: number, head: number, params: LayoutParams): string {
-  return [captureId, layer, head, params.normalize ? 'norm' : 'raw', params.method, params.dims, params.seed].join('|');
+  const key = [captureId, layer, head, params.normalize ? 'norm' : 'raw', params.method, params.dims, params.seed];
+  if (params.nEpochs !== undefined) key.push(`epochs${params.nEpochs}`);
+  return key.join('|');
 }

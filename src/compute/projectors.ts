@@ -4,7 +4,7 @@ import { tsne } from './tsne';
 import { umap } from './umap';
 
 registerProjector('umap', (data, rows, cols, params, onProgress) =>
-  umap(data, rows, cols, { nComponents: params.dims, seed: params.seed }, onProgress),
+  umap(data, rows, cols, { nComponents: params.dims, seed: params.seed, nEpochs: params.nEpochs }, onProgress),
 );
 
 registerProjector('tsne', (data, rows, cols, params, onProgress) =>

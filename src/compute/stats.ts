@@ -4,8 +4,11 @@
  * - distance: |mean(Q) - mean(K)| / mean(|q|, |k|), how far apart the two clouds sit
  *   before normalization (the paper's observation that they often separate).
  * - offset: mean over queries of sum_j w_j |pos_i - pos_j|, in tokens; low = local.
+ * The weights w_j = softmax_j(q . k_j * scale) are those of attention.ts (same mask),
+ * but not materialised: with x_j = logit_j - max and S = sum_j e^x_j, w_j = e^x_j / S,
+ * so -sum_j w_j ln w_j = ln S - sum_j e^x_j x_j / S: one exp per key and one log per
+ * query instead of a log per key and a new weights array per query.
  */
-import { allowedKeys, attentionRow } from './attention';
 import { centroid, meanRowNorm } from './normalize';
 
 export interface HeadStats {
@@ -14,6 +17,10 @@ export interface HeadStats {
   offset: number;
 }
 
+/**
+ * Summary numbers of one head from its Q/K ([nTokens, dHead] row-major), attention
+ * taken within each of `sequences` (token rows, in position order).
+ */
 export function headStats(
   queries: Float32Array,
   keys: Float32Array,
@@ -26,15 +33,45 @@ export function headStats(
   let entropy = 0;
   let offset = 0;
   let count = 0;
+  // Reused buffers: the logits of one query (grown to the longest sequence) and the query in float64.
+  let logits = new Float64Array(64);
+  const query = new Float64Array(dHead);
   for (const rows of sequences) {
+    if (logits.length < rows.length) logits = new Float64Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
-      const keyRows = allowedKeys(rows, i, causal);
-      const weights = attentionRow(queries, keys, dHead, rows[i], keyRows, scale);
-      for (let j = 0; j < weights.length; j++) {
-        const w = weights[j];
-        if (w > 0) entropy -= w * Math.log(w);
-        offset += w * Math.abs(i - j);
+      // Causal: keys up to the query (a prefix of the sequence); else the whole sequence.
+      const keyCount = causal ? i + 1 : rows.length;
+      const q = rows[i] * dHead;
+      for (let c = 0; c < dHead; c++) query[c] = queries[q + c];
+      let max = -Infinity;
+      for (let j = 0; j < keyCount; j++) {
+        const k = rows[j] * dHead;
+        // Four partial sums: independent additions the CPU can overlap.
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        let c = 0;
+        for (; c + 3 < dHead; c += 4) {
+          s0 += query[c] * keys[k + c];
+          s1 += query[c + 1] * keys[k + c + 1];
+          s2 += query[c + 2] * keys[k + c + 2];
+          s3 += query[c + 3] * keys[k + c + 3];
+        }
+        for (; c < dHead; c++) s0 += query[c] * keys[k + c];
+        const logit = (s0 + s1 + s2 + s3) * scale;
+        logits[j] = logit;
+        if (logit > max) max = logit;
       }
+      let sum = 0;
+      let weightedLogits = 0;
+      let weightedOffsets = 0;
+      for (let j = 0; j < keyCount; j++) {
+        const x = logits[j] - max; // shifted by the max: no overflow
+        const e = Math.exp(x);
+        sum += e;
+        weightedLogits += e * x;
+        weightedOffsets += e * Math.abs(i - j);
+      }
+      entropy += Math.log(sum) - weightedLogits / sum;
+      offset += weightedOffsets / sum;
       count++;
     }
   }

@@ -10,6 +10,7 @@ import type { HeadQK } from '../model/qk_source';
 import { drawThumbnail } from '../render/thumbnail';
 import { h } from '../ui/dom';
 import { pointColors } from './coloring';
+import type { Theme } from '../ui/theme';
 import type { ViewContext } from './context';
 
 interface Cell {
@@ -33,6 +34,17 @@ const FETCH_CONCURRENCY = 2;
  */
 export const THUMBNAIL_TOKENS = 1500;
 
+/**
+ * UMAP epochs of a thumbnail: the count umap-js (and umap.ts's default) uses for large
+ * data (above 7,500 points); at a thumbnail's ~3,000 points the default would be 400
+ * (umap-learn: 500). A 100 px thumbnail loses nothing visible: trustworthiness (k = 10)
+ * at 200 vs 500 epochs on real MiniLM Q/K differs by 0.0015 at most, about what two
+ * 500-epoch seeds differ by (bench/view/micro.mjs, bench/results/view_micro.md), for
+ * about half the time. Part of the layout's cache key (layoutKey), so the head view's
+ * full layout (default epochs) is never taken for a thumbnail's or the reverse.
+ */
+export const THUMBNAIL_EPOCHS = 200;
+
 const METHOD_LABELS: Record<string, string> = { umap: 'UMAP', tsne: 't-SNE' };
 
 export class MatrixView {
@@ -41,6 +53,8 @@ export class MatrixView {
   private cells: Cell[] = [];
   private generation = 0;
   private thumbSize = 96;
+  /** Point colours of the last (colour mode, point count, theme): the same for every cell. */
+  private coloring: { key: string; theme: Theme; rgb: Float32Array } | null = null;
 
   constructor(
     private readonly ctx: ViewContext,
@@ -52,6 +66,7 @@ export class MatrixView {
   /** (Re)build every cell and start computing layouts for the current settings. */
   start(): void {
     const generation = ++this.generation;
+    this.coloring = null; // the token table may have changed
     const nLayers = this.ctx.model.get('n_layers');
     const nHeads = this.ctx.model.get('n_heads');
     const available = Math.max(320, this.element.clientWidth || 900) - 40;
@@ -89,6 +104,7 @@ export class MatrixView {
 
   /** Redraw thumbnails with the current colours and theme. */
   redraw(): void {
+    this.coloring = null;
     for (const cell of this.cells) this.draw(cell);
   }
 
@@ -104,8 +120,9 @@ export class MatrixView {
 
   /**
    * Phase 1 fetches every head and draws its PCA (on this thread: milliseconds per
-   * head, and never stuck behind a long UMAP in the workers). Phase 2 queues the
-   * chosen method for every head in the worker pool.
+   * head). Phase 2, once every PCA thumbnail is drawn, queues the chosen method for
+   * every head in the worker pool (in cell order): posting them earlier would have two
+   * workers compete with phase 1 for the cores.
    */
   private async fill(generation: number): Promise<void> {
     const method = this.ctx.model.get('projection');
@@ -123,7 +140,7 @@ export class MatrixView {
     };
     report();
     const pcaParams = { ...this.ctx.layoutParams('pca'), dims: 2 as const };
-    const params = { ...this.ctx.layoutParams(method), dims: 2 as const };
+    const params = { ...this.ctx.layoutParams(method), dims: 2 as const, ...(method === 'umap' ? { nEpochs: THUMBNAIL_EPOCHS } : {}) };
     // The sample: whole sequences from the start, up to THUMBNAIL_TOKENS tokens.
     const sequences: number[][] = [];
     let rows = 0;
@@ -134,23 +151,28 @@ export class MatrixView {
       rows = Math.max(rows, end);
     }
     this.ctx.root.dataset.matrixTokens = String(rows);
+    const causal = this.ctx.model.get('mask') === 'causal';
+    const scale = this.ctx.model.get('scale');
+    // Heads whose method layout waits for phase 2, with the Q/K it needs.
+    const waiting: Array<{ cell: Cell; qk: HeadQK }> = [];
     // Hosts answer with the first `rows` tokens only (see QKSource.fetch).
     await this.eachHead(generation, rows, async (cell, qk) => {
-      const causal = this.ctx.model.get('mask') === 'causal';
-      cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, sequences, this.ctx.model.get('scale'), causal);
+      cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, sequences, scale, causal);
       this.caption(cell);
       const positions = this.ctx.pool?.cached(this.ctx.layoutKey(qk, pcaParams)) ?? jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, pcaParams);
       if (generation !== this.generation) return;
       this.set(cell, positions, 'pca');
       pcaDone++;
       report();
-      if (pcaDone === total) {
-        this.ctx.root.dataset.matrixPcaSeconds = ((performance.now() - started) / 1000).toFixed(2);
-        if (this.ctx.model.get('matrix_order') !== 'index') this.arrange();
-      }
-      if (method === 'pca') return;
-      // Queued as soon as its PCA is drawn; the workers run them in cell order.
-      const index = this.cells.indexOf(cell);
+      if (method !== 'pca') waiting.push({ cell, qk });
+      await yieldToPage(); // let the page breathe between heads
+    });
+    if (generation !== this.generation) return;
+    if (pcaDone === total) this.ctx.root.dataset.matrixPcaSeconds = ((performance.now() - started) / 1000).toFixed(2);
+    if (this.ctx.model.get('matrix_order') !== 'index') this.arrange();
+    // Phase 2: the workers run them in cell order.
+    waiting.sort((a, b) => this.cells.indexOf(a.cell) - this.cells.indexOf(b.cell));
+    for (const [index, { cell, qk }] of waiting.entries()) {
       this.ctx
         .layout(qk, params, 20 + index / 1000)
         .then((positions) => {
@@ -161,8 +183,7 @@ export class MatrixView {
           if (methodDone === total) this.ctx.root.dataset.matrixSeconds = ((performance.now() - started) / 1000).toFixed(2);
         })
         .catch(ignoreCancel);
-      await new Promise((resolve) => setTimeout(resolve, 0)); // let the page breathe between heads
-    });
+    }
   }
 
   /** Fetch every cell's Q/K (a few requests in flight) and hand each to `work`. */
@@ -209,15 +230,42 @@ export class MatrixView {
 
   private draw(cell: Cell): void {
     if (!cell.positions) return this.clear(cell);
-    const n = cell.positions.length / 4;
-    const coloring = pointColors(this.ctx.model.get('color_by'), this.ctx.tokens, n, this.ctx.theme);
-    drawThumbnail(cell.canvas, cell.positions, 2, coloring.rgb, this.ctx.theme.background);
+    drawThumbnail(cell.canvas, cell.positions, 2, this.colors(cell.positions.length / 4), this.ctx.theme.background);
+  }
+
+  /** Colours of the thumbnails' first `n` tokens, computed once for all cells. */
+  private colors(n: number): Float32Array {
+    const mode = this.ctx.model.get('color_by');
+    const key = `${mode}|${n}`;
+    const theme = this.ctx.theme;
+    if (this.coloring?.key !== key || this.coloring.theme !== theme) {
+      this.coloring = { key, theme, rgb: pointColors(mode, this.ctx.tokens, n, theme).rgb };
+    }
+    return this.coloring.rgb;
   }
 
   /** Re-caption every cell for the current order (stats are kept). */
   recaption(): void {
     for (const cell of this.cells) this.caption(cell);
   }
+}
+
+/**
+ * Let the browser run its other tasks (input, timers, paint) before the next head: a
+ * MessageChannel task, queued behind whatever is already waiting, as React's scheduler
+ * does. Not setTimeout(0), which browsers clamp to 4 ms once nested (72 heads would
+ * wait ~0.3 s for nothing), nor scheduler.yield(), whose continuation runs ahead of
+ * waiting timers and starved them for the whole PCA phase.
+ */
+function yieldToPage(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 function ignoreCancel(error: unknown): void {

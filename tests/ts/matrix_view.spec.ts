@@ -1,0 +1,116 @@
+/**
+ * The matrix view's fill order on the kernel-free host: every PCA thumbnail is drawn
+ * before any UMAP job reaches a worker (so the workers do not compete with the PCA
+ * phase for the cores), and thumbnails run UMAP with THUMBNAIL_EPOCHS epochs.
+ */
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { layoutKey } from '../../src/compute/layout';
+import { mountHost, type HostedHead } from '../../src/host';
+import { THUMBNAIL_EPOCHS } from '../../src/views/matrix';
+import { gaussian, mulberry32, waitFor } from './helpers';
+
+const N_TOKENS = 60;
+const D_HEAD = 8;
+const TOKENS_PER_SEQ = 12;
+const N_LAYERS = 2;
+const N_HEADS = 3;
+
+function tokenTable(): DataView {
+  const seq = Int32Array.from({ length: N_TOKENS }, (_, i) => Math.floor(i / TOKENS_PER_SEQ));
+  const pos = Int32Array.from({ length: N_TOKENS }, (_, i) => i % TOKENS_PER_SEQ);
+  const bytes = tableToIPC(
+    tableFromArrays({
+      text: Array.from({ length: N_TOKENS }, (_, i) => `w${i}`),
+      seq,
+      pos,
+      pos_norm: Float32Array.from(pos, (p) => p / (TOKENS_PER_SEQ - 1)),
+      token_id: Int32Array.from({ length: N_TOKENS }, (_, i) => 1000 + i),
+      special: Array.from(pos, (p) => p === 0),
+    }),
+    'stream',
+  );
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function fakeHead(layer: number, head: number, rows?: number): HostedHead {
+  const normal = gaussian(mulberry32(3 + 17 * layer + head));
+  const n = rows && rows < N_TOKENS ? rows : N_TOKENS;
+  const queries = Float32Array.from({ length: n * D_HEAD }, () => normal());
+  const keys = Float32Array.from({ length: n * D_HEAD }, () => 2 + normal());
+  return { queries: new DataView(queries.buffer), keys: new DataView(keys.buffer), meta: { layer, head, n_tokens: n, d_head: D_HEAD, dtype: 'float32' } };
+}
+
+interface Posted {
+  method: string;
+  nEpochs: number | undefined;
+  /** Thumbnails with their PCA drawn when the job was posted to a worker. */
+  pcaDrawn: number;
+}
+
+describe('matrix view fill', () => {
+  let restore: (() => void) | null = null;
+  let unmount: (() => void) | null = null;
+  let el: HTMLElement | null = null;
+
+  afterEach(() => {
+    unmount?.();
+    el?.remove();
+    restore?.();
+    unmount = restore = el = null;
+  });
+
+  it('posts the UMAP jobs only after every PCA thumbnail, with THUMBNAIL_EPOCHS epochs, and fills every cell', async () => {
+    const posted: Posted[] = [];
+    const native = Worker.prototype.postMessage;
+    const container = document.createElement('div');
+    el = container;
+    Worker.prototype.postMessage = function (this: Worker, ...args: unknown[]) {
+      const job = args[0] as { params?: { method: string; nEpochs?: number } };
+      if (job?.params) {
+        const root = container.querySelector<HTMLElement>('[data-testid="attentionviz"]');
+        posted.push({ method: job.params.method, nEpochs: job.params.nEpochs, pcaDrawn: Number(root?.dataset.matrixPca ?? 0) });
+      }
+      return (native as (...a: unknown[]) => void).apply(this, args);
+    } as typeof native;
+    restore = () => (Worker.prototype.postMessage = native);
+    container.style.width = '800px';
+    document.body.append(container);
+    unmount = mountHost(container, {
+      traits: {
+        n_layers: N_LAYERS,
+        n_heads: N_HEADS,
+        _tokens: tokenTable(),
+        view: 'matrix',
+        head: [0, 0],
+        projection: 'umap',
+        scale: 1 / Math.sqrt(D_HEAD),
+        mask: 'bidirectional',
+        _capture_id: 'matrix-spec',
+      },
+      qkFor: fakeHead,
+    });
+    const total = N_LAYERS * N_HEADS;
+    const root = await waitFor(() => container.querySelector<HTMLElement>('[data-testid="attentionviz"]'), 'the view root');
+    await waitFor(() => root.dataset.matrixSeconds, 'every UMAP thumbnail', 120000);
+    expect(root.dataset.matrixPcaSeconds).toBeDefined();
+    expect(root.dataset.matrixDone).toBe(String(total));
+    const thumbnails = posted.filter((job) => job.method === 'umap' && job.nEpochs === THUMBNAIL_EPOCHS);
+    expect(thumbnails.length).toBe(total);
+    for (const job of thumbnails) expect(job.pcaDrawn).withContext('PCA thumbnails drawn when a UMAP job was posted').toBe(total);
+    const cells = [...root.querySelectorAll<HTMLElement>('.av-cell')];
+    expect(cells.length).toBe(total);
+    for (const cell of cells) expect(cell.dataset.method).toBe('umap');
+  }, 150000);
+});
+
+describe('layoutKey and UMAP epochs', () => {
+  it('keeps a thumbnail (THUMBNAIL_EPOCHS) apart from the default layout, and the default key unchanged', () => {
+    const params = { method: 'umap' as const, dims: 2 as const, normalize: true, seed: 42 };
+    const plain = layoutKey('cap', 1, 2, params);
+    expect(plain).toBe('cap|1|2|norm|umap|2|42');
+    const thumbnail = layoutKey('cap', 1, 2, { ...params, nEpochs: THUMBNAIL_EPOCHS });
+    expect(thumbnail).not.toBe(plain);
+    expect(thumbnail).toBe(`cap|1|2|norm|umap|2|42|epochs${THUMBNAIL_EPOCHS}`);
+    expect(layoutKey('cap', 1, 2, { ...params, nEpochs: 500 })).not.toBe(thumbnail);
+  });
+});
