@@ -285,8 +285,18 @@ export class ScatterScene {
     return this.material.uniforms.pointSize.value as number;
   }
 
+  /**
+   * Draw on the next frame. Not while the canvas is hidden (e.g. the single-head view
+   * behind the matrix view): the first draw compiles the shaders, ~60-80 ms the matrix
+   * view needs more. Shown again, its ResizeObserver resizes and so redraws it.
+   */
   requestRender(): void {
-    if (!this.frameRequest) this.frameRequest = requestAnimationFrame(() => this.renderNow());
+    if (this.frameRequest) return;
+    this.frameRequest = requestAnimationFrame(() => {
+      this.frameRequest = 0;
+      if (this.canvas.isConnected && this.canvas.getClientRects().length === 0) return; // display: none
+      this.renderNow();
+    });
   }
 
   /** Free the GPU: geometry, material, renderer and its WebGL context. */

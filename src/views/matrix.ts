@@ -122,7 +122,8 @@ export class MatrixView {
    * Phase 1 fetches every head and draws its PCA (on this thread: milliseconds per
    * head). Phase 2, once every PCA thumbnail is drawn, queues the chosen method for
    * every head in the worker pool (in cell order): posting them earlier would have two
-   * workers compete with phase 1 for the cores.
+   * workers compete with phase 1 for the cores. Then this thread computes the per-head
+   * summary numbers (captions, and the order when sorted by them).
    */
   private async fill(generation: number): Promise<void> {
     const method = this.ctx.model.get('projection');
@@ -153,26 +154,23 @@ export class MatrixView {
     this.ctx.root.dataset.matrixTokens = String(rows);
     const causal = this.ctx.model.get('mask') === 'causal';
     const scale = this.ctx.model.get('scale');
-    // Heads whose method layout waits for phase 2, with the Q/K it needs.
+    // Every head's Q/K, kept for phase 2 (the method layout and the summary numbers).
     const waiting: Array<{ cell: Cell; qk: HeadQK }> = [];
     // Hosts answer with the first `rows` tokens only (see QKSource.fetch).
     await this.eachHead(generation, rows, async (cell, qk) => {
-      cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, sequences, scale, causal);
-      this.caption(cell);
       const positions = this.ctx.pool?.cached(this.ctx.layoutKey(qk, pcaParams)) ?? jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, pcaParams);
       if (generation !== this.generation) return;
       this.set(cell, positions, 'pca');
       pcaDone++;
       report();
-      if (method !== 'pca') waiting.push({ cell, qk });
+      waiting.push({ cell, qk });
       await yieldToPage(); // let the page breathe between heads
     });
     if (generation !== this.generation) return;
     if (pcaDone === total) this.ctx.root.dataset.matrixPcaSeconds = ((performance.now() - started) / 1000).toFixed(2);
-    if (this.ctx.model.get('matrix_order') !== 'index') this.arrange();
-    // Phase 2: the workers run them in cell order.
+    // Phase 2: the workers run the method layouts in cell order...
     waiting.sort((a, b) => this.cells.indexOf(a.cell) - this.cells.indexOf(b.cell));
-    for (const [index, { cell, qk }] of waiting.entries()) {
+    for (const [index, { cell, qk }] of method === 'pca' ? [] : waiting.entries()) {
       this.ctx
         .layout(qk, params, 20 + index / 1000)
         .then((positions) => {
@@ -184,6 +182,16 @@ export class MatrixView {
         })
         .catch(ignoreCancel);
     }
+    // ...while this thread adds the summary numbers (pictures first: they need the same thread).
+    for (const { cell, qk } of waiting) {
+      if (generation !== this.generation) return;
+      cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, sequences, scale, causal);
+      this.caption(cell);
+      await yieldToPage();
+    }
+    if (generation !== this.generation) return;
+    this.ctx.root.dataset.matrixStats = String(waiting.length);
+    if (this.ctx.model.get('matrix_order') !== 'index') this.arrange();
   }
 
   /** Fetch every cell's Q/K (a few requests in flight) and hand each to `work`. */

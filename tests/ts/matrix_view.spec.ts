@@ -100,6 +100,9 @@ describe('matrix view fill', () => {
     const cells = [...root.querySelectorAll<HTMLElement>('.av-cell')];
     expect(cells.length).toBe(total);
     for (const cell of cells) expect(cell.dataset.method).toBe('umap');
+    // The summary numbers follow the pictures: every caption gets its entropy.
+    await waitFor(() => root.dataset.matrixStats === String(total), 'every head summary');
+    for (const cell of cells) expect(cell.querySelector('.av-cell-caption')?.textContent).toMatch(/^L\d+ H\d+ · H \d+\.\d\d$/);
   }, 150000);
 });
 
