@@ -5,7 +5,7 @@
  */
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { MemoryModel, mountView } from '../../src/index';
-import type { KernelLayoutMeta, ViewTraits } from '../../src/model/traits';
+import { DEFAULT_TRAITS, type KernelLayoutMeta, type ViewTraits } from '../../src/model/traits';
 import type { ViewHandle } from '../../src/view';
 import { gaussian, mulberry32, waitFor } from './helpers';
 
@@ -24,20 +24,13 @@ function state(overrides: Partial<ViewTraits>): ViewTraits {
     'stream',
   );
   return {
+    ...DEFAULT_TRAITS,
     head: [1, 0],
     n_layers: 2,
     n_heads: 2,
-    normalize: true,
-    color_by: 'qk',
-    view: 'head',
     projection: 'umap',
-    dims: 2,
-    search: '',
     top_k: 3,
-    matrix_order: 'index',
-    camera: {},
     scale: 0.35,
-    mask: 'bidirectional',
     _capture_id: 'kernel-layout-spec',
     theme: 'light',
     model_name: 'kernel layout spec',
@@ -45,8 +38,6 @@ function state(overrides: Partial<ViewTraits>): ViewTraits {
     _queries: view(Float32Array.from({ length: N * D }, () => normal())),
     _keys: view(Float32Array.from({ length: N * D }, () => 2 + normal())),
     _qk_meta: { layer: 1, head: 0, n_tokens: N, d_head: D, dtype: 'float32' },
-    _selected_rows: null,
-    error: '',
     layout_backend: 'kernel',
     ...overrides,
   };

@@ -8,7 +8,7 @@
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import type { ComputedQK, QKModelFiles, QKSession } from '../../src/inference';
 import { MemoryModel } from '../../src/model/memory_model';
-import type { ViewTraits } from '../../src/model/traits';
+import { DEFAULT_TRAITS, type ViewTraits } from '../../src/model/traits';
 import { mountView, type ViewHandle } from '../../src/view';
 import type { InferenceApi } from '../../src/views/added';
 import { gaussian, mulberry32, waitFor } from './helpers';
@@ -56,27 +56,18 @@ function headTraits(layer: number, head: number): Pick<ViewTraits, '_queries' | 
 
 function state(): ViewTraits {
   return {
+    ...DEFAULT_TRAITS,
     head: [0, 1],
     n_layers: 2,
     n_heads: 2,
-    normalize: true,
     color_by: 'label',
-    view: 'head',
-    projection: 'pca',
-    dims: 2,
-    search: '',
     top_k: 3,
-    matrix_order: 'index',
-    camera: {},
     scale: 1 / Math.sqrt(D),
-    mask: 'bidirectional',
     _capture_id: 'text-input-spec',
     theme: 'light',
     model_name: 'tiny',
     _tokens: tokenTable(),
     ...headTraits(0, 1),
-    _selected_rows: null,
-    error: '',
     _text_input: { model_name: 'tiny', n_layers: 2, n_heads: 2, d_head: D, max_length: 5, dtype: 'float32', bytes: 3 * 1000 + 10 },
   };
 }

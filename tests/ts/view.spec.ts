@@ -7,7 +7,7 @@ import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import type { RenderProps } from '@anywidget/types';
 import widget, { MemoryModel, mountView } from '../../src/index';
 import { decodeRows, encodeRows } from '../../src/model/decode';
-import type { QKMeta, ViewTraits } from '../../src/model/traits';
+import { DEFAULT_TRAITS, type QKMeta, type ViewTraits } from '../../src/model/traits';
 import type { ViewHandle } from '../../src/view';
 import { gaussian, mulberry32, waitFor } from './helpers';
 
@@ -106,19 +106,10 @@ function headBuffers(
 
 function initialState(overrides: Partial<ViewTraits> = {}): ViewTraits {
   return {
-    head: [0, 0],
+    ...DEFAULT_TRAITS, // the single-head view (the joint scatterplot), PCA, 2D: what these tests exercise
     n_layers: 2,
     n_heads: 2,
-    normalize: true,
-    color_by: 'qk',
-    // The single-head view (the joint scatterplot) is what these tests exercise.
-    view: 'head',
-    projection: 'pca',
-    dims: 2,
-    search: '',
     top_k: 3,
-    matrix_order: 'index',
-    camera: {},
     scale: 1 / Math.sqrt(D_HEAD),
     mask: 'causal',
     _capture_id: 'view-spec',
@@ -126,8 +117,6 @@ function initialState(overrides: Partial<ViewTraits> = {}): ViewTraits {
     model_name: 'tiny-test-model <b>bold?</b>',
     _tokens: tokenTable(),
     ...headBuffers(0, 0, 'float32', 1),
-    _selected_rows: null,
-    error: '',
     ...overrides,
   };
 }
