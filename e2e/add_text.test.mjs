@@ -88,6 +88,8 @@ test('typed text: its tokens appear in the head layout, in viz.added_tokens, wit
   assert.ok(table.text.includes('fox') && table.text.includes('lazy'), table.text.join(' '));
 
   // Hover an added query whose point no other point covers: the tooltip shows the sentence.
+  // The whole plot on screen first (the toolbar and the text box push it below the fold).
+  await page.locator('.attentionviz .av-plot').scrollIntoViewIfNeeded();
   const target = await page.evaluate(([n, m]) => {
     const handle = document.querySelector('.attentionviz').attentionviz;
     const all = Array.from({ length: handle.pointCount() }, (_, i) => handle.canvasPosition(i));

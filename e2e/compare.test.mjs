@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { OUTPUT, launchBrowser, newPage, putNotebook, runInKernel, startLab } from './lab.mjs';
+import { OUTPUT, canvasStats, lassoRect, launchBrowser, newPage, pollKernel, putNotebook, runInKernel, startLab } from './lab.mjs';
 
 const NOTEBOOK = 'compare.ipynb';
 const DIR = join(OUTPUT, 'compare');
@@ -53,27 +53,9 @@ async function panelsReady(target, timeout = 120_000) {
 }
 
 /** Luma variance of each panel's WebGL canvas (rendered now): > 0 when points are drawn. */
-function panelVariances(target) {
-  return target.evaluate(() =>
-    [...document.querySelectorAll('.attentionviz .av-compare-panel')].map((panel) => {
-      const canvas = panel.attentionviz.snapshot();
-      const copy = document.createElement('canvas');
-      copy.width = canvas.width;
-      copy.height = canvas.height;
-      const context = copy.getContext('2d');
-      context.drawImage(canvas, 0, 0);
-      const { data } = context.getImageData(0, 0, copy.width, copy.height);
-      let sum = 0;
-      let sumSq = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        const luma = 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
-        sum += luma;
-        sumSq += luma * luma;
-      }
-      const n = data.length / 4;
-      return sumSq / n - (sum / n) ** 2;
-    }),
-  );
+async function panelVariances(target) {
+  const sides = ['left', 'right'];
+  return Promise.all(sides.map(async (side) => (await canvasStats(target, `.attentionviz .av-compare-panel[data-side="${side}"]`)).variance));
 }
 
 const panel = (side) => page.locator(`.attentionviz .av-compare-panel[data-side="${side}"]`);
@@ -137,32 +119,10 @@ test('hovering a token in the left panel shows it in both panels', { timeout: 12
 });
 
 test('a lasso in the right panel puts its tokens in viz.selection, shown in both panels', { timeout: 120_000 }, async () => {
-  const box = await panel('right').locator('.av-plot').boundingBox();
-  const [x0, y0, x1, y1] = [box.width * 0.3, box.height * 0.3, box.width * 0.65, box.height * 0.7];
-  const expected = await page.evaluate(([ax, ay, bx, by]) => {
-    const handle = document.querySelector('.attentionviz .av-compare-panel[data-side="right"]').attentionviz;
-    const rows = new Set();
-    for (let i = 0; i < handle.pointCount(); i++) {
-      const [x, y] = handle.canvasPosition(i);
-      if (x > ax && x < bx && y > ay && y < by) rows.add(handle.tokenRow(i));
-    }
-    return [...rows].sort((a, b) => a - b);
-  }, [x0, y0, x1, y1]);
+  await runInKernel(page, 'viz.clear_selection()'); // the poll below then waits for the lasso's selection
+  const expected = await lassoRect(page, '.attentionviz .av-compare-panel[data-side="right"]', [0.3, 0.3, 0.65, 0.7]);
   assert.ok(expected.length > 0, 'the lasso region holds points');
-  await page.keyboard.down('Shift');
-  await page.mouse.move(box.x + x0, box.y + y0);
-  await page.mouse.down();
-  for (const [x, y] of [[x1, y0], [x1, y1], [x0, y1], [x0, y0 + 1]]) {
-    await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
-  }
-  await page.mouse.up();
-  await page.keyboard.up('Shift');
-  let rows = [];
-  // The view's update reaches the kernel between cells: poll with short cells.
-  for (let i = 0; i < 60 && !rows.length; i++) {
-    rows = JSON.parse(await runInKernel(page, 'print(json.dumps([int(r) for r in viz.selected_rows]))'));
-    if (!rows.length) await page.waitForTimeout(300);
-  }
+  const rows = await pollKernel(page, 'import json\nprint(json.dumps([int(r) for r in viz.selected_rows]))', (value) => value.length > 0);
   assert.deepEqual(rows, expected);
   const highlighted = await page.evaluate(() =>
     [...document.querySelectorAll('.attentionviz .av-compare-panel')].map((element) => {

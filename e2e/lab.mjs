@@ -170,11 +170,14 @@ export async function pollKernel(page, code, done, { timeout = 20_000, interval 
   }
 }
 
-/** Pixel statistics of the view's WebGL canvas, read back after a synchronous render. */
-export async function canvasStats(page) {
-  return page.evaluate(() => {
-    const root = document.querySelector('.attentionviz');
-    const canvas = root.attentionviz.snapshot();
+/**
+ * Pixel statistics of a plot's WebGL canvas, read back after a synchronous render: the
+ * plot whose `attentionviz` handle is on the first element matching `selector` (the
+ * view's root by default; a compare panel is `.av-compare-panel[data-side="right"]`).
+ */
+export async function canvasStats(page, selector = '.attentionviz') {
+  return page.evaluate((sel) => {
+    const canvas = document.querySelector(sel).attentionviz.snapshot();
     const copy = document.createElement('canvas');
     copy.width = canvas.width;
     copy.height = canvas.height;
@@ -191,5 +194,37 @@ export async function canvasStats(page) {
     }
     const mean = sum / n;
     return { width: copy.width, height: copy.height, mean, variance: sumSq / n - mean * mean };
-  });
+  }, selector);
+}
+
+/**
+ * Shift-drag a lasso around the rectangle [fx0, fy0, fx1, fy1] (fractions of the plot)
+ * of the plot under `selector` (the element with the `attentionviz` handle, whose
+ * `.av-plot` is drawn on), and return the token rows whose points lie inside, sorted:
+ * what the selection must then be.
+ */
+export async function lassoRect(page, selector, [fx0, fy0, fx1, fy1]) {
+  const box = await page.locator(`${selector} .av-plot`).first().boundingBox();
+  const [x0, y0, x1, y1] = [box.width * fx0, box.height * fy0, box.width * fx1, box.height * fy1];
+  const inside = await page.evaluate(
+    ([sel, ax, ay, bx, by]) => {
+      const handle = document.querySelector(sel).attentionviz;
+      const rows = new Set();
+      for (let i = 0; i < handle.pointCount(); i++) {
+        const [x, y] = handle.canvasPosition(i);
+        if (x > ax && x < bx && y > ay && y < by) rows.add(handle.tokenRow(i));
+      }
+      return [...rows].sort((a, b) => a - b);
+    },
+    [selector, x0, y0, x1, y1],
+  );
+  await page.keyboard.down('Shift');
+  await page.mouse.move(box.x + x0, box.y + y0);
+  await page.mouse.down();
+  for (const [x, y] of [[x1, y0], [x1, y1], [x0, y1], [x0, y0 + 1]]) {
+    await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
+  }
+  await page.mouse.up();
+  await page.keyboard.up('Shift');
+  return inside;
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { OUTPUT, canvasStats, launchBrowser, newPage, pollKernel, runInKernel, startLab } from './lab.mjs';
+import { OUTPUT, canvasStats, lassoRect, launchBrowser, newPage, pollKernel, runInKernel, startLab } from './lab.mjs';
 
 let lab;
 let browser;
@@ -96,28 +96,9 @@ test('Python sets the head and the highlight; the view follows', { timeout: 120_
 
 test('lasso (shift-drag) selects exactly the tokens whose points are inside', { timeout: 120_000 }, async () => {
   await runInKernel(page, 'viz.search = ""\nviz.clear_selection()');
-  const plot = page.locator('.attentionviz .av-plot');
-  const box = await plot.boundingBox();
   // A rectangle around the middle of the plot, drawn as a lasso polygon.
-  const [x0, y0, x1, y1] = [box.width * 0.3, box.height * 0.3, box.width * 0.6, box.height * 0.7];
-  const expected = await page.evaluate(([ax, ay, bx, by]) => {
-    const handle = document.querySelector('.attentionviz').attentionviz;
-    const rows = new Set();
-    for (let i = 0; i < handle.pointCount(); i++) {
-      const [x, y] = handle.canvasPosition(i);
-      if (x > ax && x < bx && y > ay && y < by) rows.add(handle.tokenRow(i));
-    }
-    return [...rows].sort((a, b) => a - b);
-  }, [x0, y0, x1, y1]);
+  const expected = await lassoRect(page, '.attentionviz', [0.3, 0.3, 0.6, 0.7]);
   assert.ok(expected.length > 0, 'the lasso region holds points');
-  await page.keyboard.down('Shift');
-  await page.mouse.move(box.x + x0, box.y + y0);
-  await page.mouse.down();
-  for (const [x, y] of [[x1, y0], [x1, y1], [x0, y1], [x0, y0 + 1]]) {
-    await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
-  }
-  await page.mouse.up();
-  await page.keyboard.up('Shift');
   const rows = await pollKernel(page, 'import json\nprint(json.dumps([int(r) for r in viz.selected_rows]))', (value) => value.length > 0);
   assert.deepEqual(rows, expected);
   await page.locator('.attentionviz').screenshot({ path: join(OUTPUT, 'lasso.png') });
