@@ -110,7 +110,13 @@ export class HeadView {
     this.headTrait = options.headTrait ?? 'head';
     this.shownIn = options.shownIn ?? 'head';
     this.panel = this.shownIn !== 'head';
-    this.setStatus = options.setStatus ?? ((text) => ctx.setStatus(text));
+    // The toolbar's status line belongs to the view on screen: a hidden head view that
+    // finishes a layout (e.g. behind the compare view) must not overwrite it.
+    this.setStatus =
+      options.setStatus ??
+      ((text) => {
+        if (ctx.model.get('view') === this.shownIn) ctx.setStatus(text);
+      });
     try {
       this.scene = new ScatterScene(this.plot);
     } catch (error) {
