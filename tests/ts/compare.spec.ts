@@ -4,13 +4,12 @@
  * the linking: hover in one panel emphasises the token in the other, selection (lasso,
  * model side) and search show in both, pickers and entry points set the right traits.
  */
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { hostModel, type HostedHead } from '../../src/host';
 import { decodeRows, encodeRows } from '../../src/model/decode';
 import type { MemoryModel } from '../../src/model/memory_model';
 import type { ViewTraits } from '../../src/model/traits';
 import { mountView, type ViewHandle } from '../../src/view';
-import { gaussian, mulberry32, waitFor } from './helpers';
+import { dispatchPointer, gaussian, mulberry32, tokenTable, waitFor } from './helpers';
 
 const N_TOKENS = 30;
 const D_HEAD = 8;
@@ -20,23 +19,6 @@ const WORDS = ['The', ' cat', ' sat', ' on', ' the', ' mat', ' and', ' then', ' 
 
 type Model = MemoryModel<ViewTraits>;
 type Panel = HTMLElement & { attentionviz: ViewHandle };
-
-function tokenTable(): DataView {
-  const seq = Int32Array.from({ length: N_TOKENS }, (_, i) => Math.floor(i / TOKENS_PER_SEQ));
-  const pos = Int32Array.from({ length: N_TOKENS }, (_, i) => i % TOKENS_PER_SEQ);
-  const bytes = tableToIPC(
-    tableFromArrays({
-      text: Array.from({ length: N_TOKENS }, (_, i) => `${WORDS[i % TOKENS_PER_SEQ]}${i}`),
-      seq,
-      pos,
-      pos_norm: Float32Array.from(pos, (p) => p / (TOKENS_PER_SEQ - 1)),
-      token_id: Int32Array.from({ length: N_TOKENS }, (_, i) => 1000 + i),
-      special: Array.from(pos, (p) => p === 0),
-    }),
-    'stream',
-  );
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 /** A different random head for every (layer, head): queries and keys with separate offsets. */
 function fakeHead(layer: number, head: number): HostedHead {
@@ -64,7 +46,7 @@ function mountedView(traits: Partial<ViewTraits> = {}): { model: Model; root: HT
     traits: {
       n_layers: 2,
       n_heads: 3,
-      _tokens: tokenTable(),
+      _tokens: tokenTable(N_TOKENS, TOKENS_PER_SEQ, (i) => `${WORDS[i % TOKENS_PER_SEQ]}${i}`),
       view: 'compare',
       head: [0, 0],
       compare_head: [1, 2],
@@ -109,22 +91,7 @@ function plotOf(panel: HTMLElement): HTMLElement {
 }
 
 function pointer(panel: HTMLElement, type: string, x: number, y: number, init: PointerEventInit = {}): void {
-  const plot = plotOf(panel);
-  const rect = plot.getBoundingClientRect();
-  plot.dispatchEvent(
-    new PointerEvent(type, {
-      bubbles: true,
-      cancelable: true,
-      pointerId: 1,
-      pointerType: 'mouse',
-      isPrimary: true,
-      button: type === 'pointermove' ? -1 : 0,
-      buttons: type === 'pointerup' ? 0 : type === 'pointerdown' ? 1 : init.buttons ?? 0,
-      clientX: rect.left + x,
-      clientY: rect.top + y,
-      ...init,
-    }),
-  );
+  dispatchPointer(plotOf(panel), type, x, y, init);
 }
 
 function positions(panel: Panel): Array<[number, number]> {

@@ -1,4 +1,8 @@
-/** Shared test utilities: a seeded PRNG and Gaussian samples, so every run sees the same data. */
+/**
+ * Shared test utilities: a seeded PRNG and Gaussian samples (so every run sees the same
+ * data), a token table as the kernel sends it, polling, and synthetic pointer events.
+ */
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
 
 /** mulberry32: a small, well-mixed 32-bit PRNG. Returns floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -30,4 +34,49 @@ export async function waitFor<T>(probe: () => T | null | undefined | false, what
     if (performance.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * A token table as the kernel sends it (Arrow IPC stream): `nTokens` rows in sequences of
+ * `tokensPerSeq`, columns text (from `text(row)`), seq, pos, pos_norm, token_id (1000 +
+ * row) and special (the first token of each sequence).
+ */
+export function tokenTable(nTokens: number, tokensPerSeq: number, text: (row: number) => string): DataView {
+  const seq = Int32Array.from({ length: nTokens }, (_, i) => Math.floor(i / tokensPerSeq));
+  const pos = Int32Array.from({ length: nTokens }, (_, i) => i % tokensPerSeq);
+  const bytes = tableToIPC(
+    tableFromArrays({
+      text: Array.from({ length: nTokens }, (_, i) => text(i)),
+      seq,
+      pos,
+      pos_norm: Float32Array.from(pos, (p) => p / (tokensPerSeq - 1)),
+      token_id: Int32Array.from({ length: nTokens }, (_, i) => 1000 + i),
+      special: Array.from(pos, (p) => p === 0),
+    }),
+    'stream',
+  );
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Dispatch a mouse PointerEvent of `type` at (x, y) CSS px from the top left of `plot`;
+ * buttons follow the type (down: pressed, up: released) unless `init` says otherwise.
+ */
+export function dispatchPointer(plot: HTMLElement, type: string, x: number, y: number, init: PointerEventInit = {}): void {
+  const rect = plot.getBoundingClientRect();
+  plot.dispatchEvent(
+    new PointerEvent(type, {
+      bubbles: true,
+      cancelable: true,
+      composed: true,
+      pointerId: 1,
+      pointerType: 'mouse',
+      isPrimary: true,
+      button: type === 'pointermove' ? -1 : 0,
+      buttons: type === 'pointerup' ? 0 : type === 'pointerdown' ? 1 : init.buttons ?? 0,
+      clientX: rect.left + x,
+      clientY: rect.top + y,
+      ...init,
+    }),
+  );
 }

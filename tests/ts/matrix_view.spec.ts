@@ -3,34 +3,16 @@
  * before any UMAP job reaches a worker (so the workers do not compete with the PCA
  * phase for the cores), and thumbnails run UMAP with THUMBNAIL_EPOCHS epochs.
  */
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { layoutKey } from '../../src/compute/layout';
 import { mountHost, type HostedHead } from '../../src/host';
 import { THUMBNAIL_EPOCHS } from '../../src/views/matrix';
-import { gaussian, mulberry32, waitFor } from './helpers';
+import { gaussian, mulberry32, tokenTable, waitFor } from './helpers';
 
 const N_TOKENS = 60;
 const D_HEAD = 8;
 const TOKENS_PER_SEQ = 12;
 const N_LAYERS = 2;
 const N_HEADS = 3;
-
-function tokenTable(): DataView {
-  const seq = Int32Array.from({ length: N_TOKENS }, (_, i) => Math.floor(i / TOKENS_PER_SEQ));
-  const pos = Int32Array.from({ length: N_TOKENS }, (_, i) => i % TOKENS_PER_SEQ);
-  const bytes = tableToIPC(
-    tableFromArrays({
-      text: Array.from({ length: N_TOKENS }, (_, i) => `w${i}`),
-      seq,
-      pos,
-      pos_norm: Float32Array.from(pos, (p) => p / (TOKENS_PER_SEQ - 1)),
-      token_id: Int32Array.from({ length: N_TOKENS }, (_, i) => 1000 + i),
-      special: Array.from(pos, (p) => p === 0),
-    }),
-    'stream',
-  );
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 function fakeHead(layer: number, head: number, rows?: number): HostedHead {
   const normal = gaussian(mulberry32(3 + 17 * layer + head));
@@ -79,7 +61,7 @@ describe('matrix view fill', () => {
       traits: {
         n_layers: N_LAYERS,
         n_heads: N_HEADS,
-        _tokens: tokenTable(),
+        _tokens: tokenTable(N_TOKENS, TOKENS_PER_SEQ, (i) => `w${i}`),
         view: 'matrix',
         head: [0, 0],
         projection: 'umap',

@@ -3,13 +3,12 @@
  * in-memory model holding what the kernel would send, drawn with real WebGL
  * (SwiftShader), driven with pointer events.
  */
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import type { RenderProps } from '@anywidget/types';
 import widget, { MemoryModel, mountView } from '../../src/index';
 import { decodeRows, encodeRows } from '../../src/model/decode';
 import { DEFAULT_TRAITS, type QKMeta, type ViewTraits } from '../../src/model/traits';
 import type { ViewHandle } from '../../src/view';
-import { gaussian, mulberry32, waitFor } from './helpers';
+import { dispatchPointer, gaussian, mulberry32, tokenTable as sharedTokenTable, waitFor } from './helpers';
 
 const N_TOKENS = 40;
 const D_HEAD = 8;
@@ -29,19 +28,7 @@ declare global {
 
 function tokenTable(): DataView {
   const words = ['The', ' cat', ' sat', ' on', ' the', ' mat', ' and', ' then', ' it', '.'];
-  const text = Array.from({ length: N_TOKENS }, (_, i) => (i === XSS_ROW ? XSS : words[i % TOKENS_PER_SEQ]));
-  const seq = Int32Array.from({ length: N_TOKENS }, (_, i) => Math.floor(i / TOKENS_PER_SEQ));
-  const pos = Int32Array.from({ length: N_TOKENS }, (_, i) => i % TOKENS_PER_SEQ);
-  const table = tableFromArrays({
-    text,
-    seq,
-    pos,
-    pos_norm: Float32Array.from(pos, (p) => p / (TOKENS_PER_SEQ - 1)),
-    token_id: Int32Array.from({ length: N_TOKENS }, (_, i) => 1000 + i),
-    special: Array.from(pos, (p) => p === 0),
-  });
-  const bytes = tableToIPC(table, 'stream');
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return sharedTokenTable(N_TOKENS, TOKENS_PER_SEQ, (i) => (i === XSS_ROW ? XSS : words[i % TOKENS_PER_SEQ]));
 }
 
 /**
@@ -243,23 +230,7 @@ function emptySpot(root: ViewRoot, clearance: number): [number, number] {
 }
 
 function pointer(root: ViewRoot, type: string, x: number, y: number, init: PointerEventInit = {}): void {
-  const plot = plotOf(root);
-  const rect = plot.getBoundingClientRect();
-  plot.dispatchEvent(
-    new PointerEvent(type, {
-      bubbles: true,
-      cancelable: true,
-      composed: true,
-      pointerId: 1,
-      pointerType: 'mouse',
-      isPrimary: true,
-      button: type === 'pointermove' ? -1 : 0,
-      buttons: type === 'pointerup' ? 0 : type === 'pointerdown' ? 1 : init.buttons ?? 0,
-      clientX: rect.left + x,
-      clientY: rect.top + y,
-      ...init,
-    }),
-  );
+  dispatchPointer(plotOf(root), type, x, y, init);
 }
 
 function click(root: ViewRoot, x: number, y: number): void {
