@@ -4,9 +4,8 @@
  * against, in the same run. Not used by the widget.
  */
 import { allowedKeys, attentionRow } from '../../src/compute/attention';
-import { centroid, meanRowNorm } from '../../src/compute/normalize';
 import { jacobiEigen, pcaProject, type PCABasis } from '../../src/compute/pca';
-import type { HeadStats } from '../../src/compute/stats';
+import { centroidDistance, type HeadStats } from '../../src/compute/stats';
 
 /** pcaBasis before: covariance accumulated row by row, then cyclic Jacobi. */
 export function pcaBasisBefore(data: Float32Array, rows: number, cols: number): PCABasis {
@@ -64,14 +63,9 @@ export function headStatsBefore(
       count++;
     }
   }
-  const qMean = centroid(queries, nTokens, dHead);
-  const kMean = centroid(keys, nTokens, dHead);
-  let gap = 0;
-  for (let c = 0; c < dHead; c++) gap += (qMean[c] - kMean[c]) ** 2;
-  const norm = (meanRowNorm(queries, nTokens, dHead) + meanRowNorm(keys, nTokens, dHead)) / 2;
   return {
     entropy: count ? entropy / count : 0,
-    distance: norm > 0 ? Math.sqrt(gap) / norm : 0,
+    distance: centroidDistance(queries, keys, nTokens, dHead), // unchanged by the rewrite
     offset: count ? offset / count : 0,
   };
 }

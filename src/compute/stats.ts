@@ -75,14 +75,19 @@ export function headStats(
       count++;
     }
   }
+  return {
+    entropy: count ? entropy / count : 0,
+    distance: centroidDistance(queries, keys, nTokens, dHead),
+    offset: count ? offset / count : 0,
+  };
+}
+
+/** |mean(Q) - mean(K)| / mean(|q|, |k|): how far apart the query and key clouds sit (0 if all zero). */
+export function centroidDistance(queries: Float32Array, keys: Float32Array, nTokens: number, dHead: number): number {
   const qMean = centroid(queries, nTokens, dHead);
   const kMean = centroid(keys, nTokens, dHead);
   let gap = 0;
   for (let c = 0; c < dHead; c++) gap += (qMean[c] - kMean[c]) ** 2;
   const norm = (meanRowNorm(queries, nTokens, dHead) + meanRowNorm(keys, nTokens, dHead)) / 2;
-  return {
-    entropy: count ? entropy / count : 0,
-    distance: norm > 0 ? Math.sqrt(gap) / norm : 0,
-    offset: count ? offset / count : 0,
-  };
+  return norm > 0 ? Math.sqrt(gap) / norm : 0;
 }
