@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { OUTPUT, canvasStats, launchBrowser, newPage, putNotebook, runInKernel, startLab } from './lab.mjs';
+import { OUTPUT, appErrors, canvasStats, launchBrowser, newPage, putNotebook, runInKernel, startLab } from './lab.mjs';
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog.';
 const NOTEBOOK = 'add_text.ipynb';
@@ -147,6 +147,5 @@ test('changing the head re-places the added tokens from their stored Q/K', { tim
 });
 
 test('no errors in the browser console', () => {
-  const ours = consoleErrors.filter((text) => !/favicon|404 \(Not Found\)/.test(text));
-  assert.deepEqual(ours, []);
+  assert.deepEqual(appErrors(consoleErrors), []);
 });

@@ -111,6 +111,14 @@ export async function newPage(browser, errors) {
   return page;
 }
 
+/**
+ * The console errors that are ours: all but the browser's own reports of a missing
+ * favicon or another 404 resource (JupyterLab asks for a few that do not exist).
+ */
+export function appErrors(errors) {
+  return errors.filter((text) => !/favicon|404 \(Not Found\)/.test(text));
+}
+
 /** Create (or overwrite) a notebook of `cells` (code sources) in the Lab's root folder. */
 export async function putNotebook(lab, name, cells) {
   const content = {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { OUTPUT, canvasStats, lassoRect, launchBrowser, newPage, pollKernel, runInKernel, startLab } from './lab.mjs';
+import { OUTPUT, appErrors, canvasStats, lassoRect, launchBrowser, newPage, pollKernel, runInKernel, startLab } from './lab.mjs';
 
 let lab;
 let browser;
@@ -180,6 +180,5 @@ test('viz.save writes a 2x PNG that is not blank and an SVG with one circle per 
 });
 
 test('no errors in the browser console', () => {
-  const ours = consoleErrors.filter((text) => !/favicon|404 \(Not Found\)/.test(text));
-  assert.deepEqual(ours, []);
+  assert.deepEqual(appErrors(consoleErrors), []);
 });

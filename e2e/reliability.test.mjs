@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { OUTPUT, canvasStats, launchBrowser, openNotebook, putNotebook, runInKernel, startLab } from './lab.mjs';
+import { OUTPUT, appErrors, canvasStats, launchBrowser, openNotebook, putNotebook, runInKernel, startLab } from './lab.mjs';
 
 const PAYLOADS = ['<img src=x onerror="window.__xss=1">', '<script>window.__xss=1</script>', '"><svg onload=window.__xss=1>'];
 const DIR = join(OUTPUT, 'reliability');
@@ -326,6 +326,5 @@ test('opening and closing the widget 50 times leaks no WebGL context, heap or DO
 });
 
 test('no errors in the browser console', () => {
-  const ours = consoleErrors.filter((text) => !/favicon|404 \(Not Found\)/.test(text));
-  assert.deepEqual(ours, []);
+  assert.deepEqual(appErrors(consoleErrors), []);
 });

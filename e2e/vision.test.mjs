@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { OUTPUT, canvasStats, launchBrowser, newPage, pollKernel, runInKernel, startLab } from './lab.mjs';
+import { OUTPUT, appErrors, canvasStats, launchBrowser, newPage, pollKernel, runInKernel, startLab } from './lab.mjs';
 
 let lab;
 let browser;
@@ -150,9 +150,5 @@ test('colour by patch row from the toolbar', { timeout: 120_000 }, async () => {
   const legend = await page.locator('.attentionviz .av-legend').textContent();
   assert.ok(/\d/.test(legend), `legend names patch rows: ${legend}`);
   await root.screenshot({ path: join(OUTPUT, 'vision-colour-patch-row.png') });
-  assert.deepEqual(
-    consoleErrors.filter((text) => !/favicon|404/.test(text)),
-    [],
-    'no errors in the browser console',
-  );
+  assert.deepEqual(appErrors(consoleErrors), [], 'no errors in the browser console');
 });
