@@ -155,7 +155,7 @@ export class MatrixView {
     const causal = this.ctx.model.get('mask') === 'causal';
     const scale = this.ctx.model.get('scale');
     // Every head's Q/K, kept for phase 2 (the method layout and the summary numbers).
-    const waiting: Array<{ cell: Cell; qk: HeadQK }> = [];
+    const heads: Array<{ cell: Cell; qk: HeadQK }> = [];
     // Hosts answer with the first `rows` tokens only (see QKSource.fetch).
     await this.eachHead(generation, rows, async (cell, qk) => {
       const positions = this.ctx.pool?.cached(this.ctx.layoutKey(qk, pcaParams)) ?? jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, pcaParams);
@@ -163,34 +163,36 @@ export class MatrixView {
       this.set(cell, positions, 'pca');
       pcaDone++;
       report();
-      waiting.push({ cell, qk });
+      heads.push({ cell, qk });
       await yieldToPage(); // let the page breathe between heads
     });
     if (generation !== this.generation) return;
     if (pcaDone === total) this.ctx.root.dataset.matrixPcaSeconds = ((performance.now() - started) / 1000).toFixed(2);
     // Phase 2: the workers run the method layouts in cell order...
-    waiting.sort((a, b) => this.cells.indexOf(a.cell) - this.cells.indexOf(b.cell));
-    for (const [index, { cell, qk }] of method === 'pca' ? [] : waiting.entries()) {
-      this.ctx
-        .layout(qk, params, 20 + index / 1000)
-        .then((positions) => {
-          if (generation !== this.generation) return;
-          this.set(cell, positions, method);
-          methodDone++;
-          report();
-          if (methodDone === total) this.ctx.root.dataset.matrixSeconds = ((performance.now() - started) / 1000).toFixed(2);
-        })
-        .catch(ignoreCancel);
+    heads.sort((a, b) => this.cells.indexOf(a.cell) - this.cells.indexOf(b.cell));
+    if (method !== 'pca') {
+      for (const [index, { cell, qk }] of heads.entries()) {
+        this.ctx
+          .layout(qk, params, 20 + index / 1000)
+          .then((positions) => {
+            if (generation !== this.generation) return;
+            this.set(cell, positions, method);
+            methodDone++;
+            report();
+            if (methodDone === total) this.ctx.root.dataset.matrixSeconds = ((performance.now() - started) / 1000).toFixed(2);
+          })
+          .catch(ignoreCancel);
+      }
     }
     // ...while this thread adds the summary numbers (pictures first: they need the same thread).
-    for (const { cell, qk } of waiting) {
+    for (const { cell, qk } of heads) {
       if (generation !== this.generation) return;
       cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, sequences, scale, causal);
       this.caption(cell);
       await yieldToPage();
     }
     if (generation !== this.generation) return;
-    this.ctx.root.dataset.matrixStats = String(waiting.length);
+    this.ctx.root.dataset.matrixStats = String(heads.length);
     if (this.ctx.model.get('matrix_order') !== 'index') this.arrange();
   }
 
