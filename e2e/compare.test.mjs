@@ -87,6 +87,33 @@ test('viz.compare() from Python changes the right panel', { timeout: 180_000 }, 
   assert.equal(await panel('left').locator('.av-compare-title').textContent(), 'L2 H3');
 });
 
+test('viz.save in the compare view writes both panels side by side (PNG and SVG)', { timeout: 120_000 }, async () => {
+  const png = join(DIR, 'compare-save.png');
+  const svg = join(DIR, 'compare-save.svg');
+  await runInKernel(page, `png = viz.save(${JSON.stringify(png)})\nsvg = viz.save(${JSON.stringify(svg)})`);
+  // The view answers after that cell has finished: poll with short cells.
+  const done = await pollKernel(page, 'print(json.dumps(png.done and svg.done))', Boolean);
+  assert.ok(done, 'the view answered both save requests');
+  const report = JSON.parse(
+    await runInKernel(
+      page,
+      [
+        'from PIL import Image',
+        'import xml.etree.ElementTree as ET',
+        'ns = "{http://www.w3.org/2000/svg}"',
+        'figures = ET.parse(svg.path).getroot().findall(f"{ns}g[@class=\'figure\']")',
+        'titles = [f.find(f"{ns}text[@class=\'title\']").text for f in figures]',
+        'print(json.dumps({"size": Image.open(png.path).size, "titles": titles}))',
+      ].join('\n'),
+    ),
+  );
+  const widths = await page.evaluate(() => [...document.querySelectorAll('.attentionviz .av-compare-panel .av-plot')].map((plot) => Math.round(plot.getBoundingClientRect().width)));
+  assert.equal(report.size[0], widths[0] + widths[1], 'the PNG holds both panels');
+  assert.equal(report.titles.length, 2);
+  assert.match(report.titles[0], /layer 2 head 3/);
+  assert.match(report.titles[1], /layer 0 head 1/);
+});
+
 test('hovering a token in the left panel shows it in both panels', { timeout: 120_000 }, async () => {
   const box = await panel('left').locator('.av-plot').boundingBox();
   // A query point whose nearest neighbour is far, so the pointer picks that one.

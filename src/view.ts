@@ -121,14 +121,21 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
   };
   const figureName = (extension: string): string => {
     const [layer, head] = model.get('head');
-    return `attentionviz-L${layer}-H${head}.${extension}`;
+    const heads = model.get('view') === 'compare' ? compareView.heads() : `L${layer}-H${head}`;
+    return `attentionviz-${heads}.${extension}`;
+  };
+  // PNG/SVG draw what is shown: the single head, or both compare panels side by side.
+  const exportFigure = (format: 'png' | 'svg', scale: number): Promise<Blob> => {
+    const view = model.get('view');
+    if (view === 'matrix') return Promise.reject(new Error('PNG/SVG export draws the single-head or compare view: set viz.view = "head" first'));
+    return (view === 'compare' ? compareView : headView).exportFigure(format, scale);
   };
   const exportButtons = [
     toolbar.button('PNG', 'Download the plot as PNG (2x)', () =>
-      headView.exportFigure('png', 2).then((blob) => download(blob, figureName('png')), (error) => notify(String(error))),
+      exportFigure('png', 2).then((blob) => download(blob, figureName('png')), (error) => notify(String(error))),
     ),
     toolbar.button('SVG', 'Download the plot as SVG', () =>
-      headView.exportFigure('svg').then((blob) => download(blob, figureName('svg')), (error) => notify(String(error))),
+      exportFigure('svg', 1).then((blob) => download(blob, figureName('svg')), (error) => notify(String(error))),
     ),
     toolbar.button('HTML', 'Download a standalone, offline HTML view', () => {
       const request = Date.now();
@@ -142,11 +149,7 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
     const content = message as { type?: string; request?: number; format?: string; scale?: number; message?: string };
     if (content?.type === 'export' && (content.format === 'png' || content.format === 'svg')) {
       const format = content.format;
-      const figure =
-        model.get('view') === 'compare'
-          ? Promise.reject(new Error('PNG/SVG export draws the single-head view: set viz.view = "head" first (the compare view exports as HTML)'))
-          : headView.exportFigure(format, content.scale ?? 1);
-      figure
+      exportFigure(format, content.scale ?? 1)
         .then((blob) => blob.arrayBuffer())
         .then((bytes) => model.send({ type: 'export-result', request: content.request, format }, undefined, [bytes]))
         .catch((error: unknown) => model.send({ type: 'export-error', request: content.request, message: String(error instanceof Error ? error.message : error) }));
@@ -175,9 +178,9 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
     matrixView.element.style.display = matrix ? '' : 'none';
     headView.element.style.display = view === 'head' ? '' : 'none';
     compareView.show(view === 'compare');
-    // The compare panels have their own layer/head pickers; PNG/SVG export the single-head plot.
-    for (const control of [layerControl, headControl, compareControl, ...exportButtons.slice(0, 2)]) control.show(view === 'head');
-    for (const control of [dimsControl, sizeControl, resetControl, exportButtons[2]]) control.show(!matrix);
+    // The compare panels have their own layer/head pickers.
+    for (const control of [layerControl, headControl, compareControl]) control.show(view === 'head');
+    for (const control of [dimsControl, sizeControl, resetControl, ...exportButtons]) control.show(!matrix);
     backControl.show(view === 'compare');
     textBar?.show(view === 'head');
     orderControl.show(matrix);

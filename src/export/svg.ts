@@ -1,7 +1,8 @@
 /**
  * Vector export: one <circle> per visible point (up to SVG_POINT_LIMIT), lines,
- * labels, legend and title. Built with DOM calls and serialised with XMLSerializer,
- * so token text is always escaped data, never markup.
+ * labels, legend and title, per figure; several figures (the compare view's panels)
+ * sit side by side, each in its own <g class="figure">. Built with DOM calls and
+ * serialised with XMLSerializer, so token text is always escaped data, never markup.
  */
 import { pointAlpha, type Figure } from './figure';
 
@@ -24,9 +25,26 @@ function rgb(r: number, g: number, b: number): string {
   return `rgb(${Math.round(r * 255)},${Math.round(g * 255)},${Math.round(b * 255)})`;
 }
 
-export function figureToSvg(figure: Figure): string {
-  const { width, height } = figure;
+/** Figures left to right in one SVG document (one figure: the single-head view). */
+export function figuresToSvg(figures: Figure[]): string {
+  if (!figures.length) throw new Error('no figure to export');
+  const width = figures.reduce((sum, figure) => sum + figure.width, 0);
+  const height = Math.max(...figures.map((figure) => figure.height));
   const svg = element('svg', { xmlns: SVG_NS, width, height, viewBox: `0 0 ${width} ${height}`, 'font-family': 'sans-serif' });
+  let left = 0;
+  for (const figure of figures) {
+    const group = figureGroup(figure);
+    if (left) group.setAttribute('transform', `translate(${left} 0)`);
+    svg.append(group);
+    left += figure.width;
+  }
+  return new XMLSerializer().serializeToString(svg);
+}
+
+/** One figure drawn from the origin, as a <g class="figure">. */
+function figureGroup(figure: Figure): SVGElement {
+  const { width, height } = figure;
+  const svg = element('g', { class: 'figure' });
   svg.append(element('rect', { x: 0, y: 0, width, height, fill: figure.background }));
   const visible = figure.points.filter((p) => p.x >= 0 && p.x <= width && p.y >= 0 && p.y <= height);
   const points = element('g', { class: 'points' });
@@ -90,5 +108,5 @@ export function figureToSvg(figure: Figure): string {
   const title = element('text', { x: 10, y: 18, 'font-size': 13, 'font-weight': 'bold', fill: figure.foreground, class: 'title' });
   title.textContent = figure.title;
   svg.append(title);
-  return new XMLSerializer().serializeToString(svg);
+  return svg;
 }

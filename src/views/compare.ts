@@ -8,6 +8,8 @@
  * exist only while the compare view is shown: a page of widgets stays far from the
  * browser's limit of live contexts.
  */
+import { composePng } from '../export/png';
+import { figuresToSvg } from '../export/svg';
 import { h, select } from '../ui/dom';
 import type { ViewContext } from './context';
 import { HeadView, type ViewHandle } from './head';
@@ -88,6 +90,19 @@ export class CompareView {
 
   resetCamera(): void {
     for (const panel of this.panels) panel.plot.resetCamera();
+  }
+
+  /** Both panels side by side, as drawn: PNG at `scale` x the on-screen size, or SVG. */
+  async exportFigure(format: 'png' | 'svg', scale = 1): Promise<Blob> {
+    if (!this.panels.length) throw new Error('the compare view is not shown');
+    if (format === 'svg') return new Blob([figuresToSvg(this.panels.map((panel) => panel.plot.figure()))], { type: 'image/svg+xml' });
+    return composePng(this.panels.map((panel) => panel.plot.pngPanel(scale)), scale);
+  }
+
+  /** "L2-H0-vs-L2-H1": the heads shown, for file names. */
+  heads(): string {
+    const [[l0, h0], [l1, h1]] = [this.ctx.model.get('head'), this.ctx.compareHead()];
+    return `L${l0}-H${h0}-vs-L${l1}-H${h1}`;
   }
 
   dispose(): void {

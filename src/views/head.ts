@@ -13,8 +13,8 @@ import { PointIndex } from '../compute/spatial';
 import { decodeMatrix } from '../model/decode';
 import { decodeHead, type HeadQK } from '../model/qk_source';
 import type { Figure } from '../export/figure';
-import { composePng } from '../export/png';
-import { figureToSvg } from '../export/svg';
+import { checkPngScale, composePng, type PngPanel } from '../export/png';
+import { figuresToSvg } from '../export/svg';
 import { LineOverlay, type OverlayLine } from '../render/overlay';
 import { EMPHASIS, ScatterScene } from '../render/scatter';
 import { h } from '../ui/dom';
@@ -384,12 +384,17 @@ export class HeadView {
     };
   }
 
+  /** The plot re-rendered at `scale` x with its figure: one panel of a PNG export. */
+  pngPanel(scale: number): PngPanel {
+    checkPngScale(scale);
+    const figure = this.figure(); // throws while there is no layout, so the scene exists below
+    return { figure, plot: this.scene!.renderAt(scale) };
+  }
+
   /** PNG at `scale` x the on-screen size, or SVG. */
   async exportFigure(format: 'png' | 'svg', scale = 1): Promise<Blob> {
-    const figure = this.figure();
-    if (format === 'svg') return new Blob([figureToSvg(figure)], { type: 'image/svg+xml' });
-    if (!(scale > 0 && scale <= 8)) throw new Error(`PNG scale must be in (0, 8], got ${scale}`);
-    return composePng(this.scene!.renderAt(scale), figure, scale);
+    if (format === 'svg') return new Blob([figuresToSvg([this.figure()])], { type: 'image/svg+xml' });
+    return composePng([this.pngPanel(scale)], scale);
   }
 
   dispose(): void {

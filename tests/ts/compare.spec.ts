@@ -272,17 +272,34 @@ describe('compare view', () => {
     expect([left.dataset.method, right.dataset.method]).toEqual(['umap', 'umap']);
   }, VIEW_TIMEOUT);
 
-  it('a PNG export request (viz.save) in the compare view is refused with a reason, not a stale picture', async () => {
-    const { model } = await mounted();
-    const sent: unknown[] = [];
+  it('viz.save in the compare view draws both panels side by side: a PNG as wide as both, an SVG with both heads', async () => {
+    const { model, left, right } = await mounted();
+    const answers = new Map<number, { content: { type?: string; message?: string }; bytes?: ArrayBuffer }>();
     const send = model.send.bind(model);
     spyOn(model, 'send').and.callFake((content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]) => {
-      sent.push(content);
+      const request = (content as { request?: number }).request;
+      if (request !== undefined) answers.set(request, { content: content as { type?: string }, bytes: buffers?.[0] });
       send(content, callbacks, buffers);
     });
-    model.deliver({ type: 'export', request: 9, format: 'png', scale: 1 });
-    const answer = await waitFor(() => sent.find((m) => (m as { request?: number }).request === 9), 'the export answer');
-    expect(answer).toEqual({ type: 'export-error', request: 9, message: jasmine.stringMatching(/set viz\.view = "head"/) });
+    model.deliver({ type: 'export', request: 9, format: 'png', scale: 2 });
+    model.deliver({ type: 'export', request: 10, format: 'svg', scale: 1 });
+    const [png, svg] = await waitFor(() => (answers.has(9) && answers.has(10) ? [answers.get(9)!, answers.get(10)!] : null), 'both export answers');
+    expect([png.content.type, svg.content.type]).toEqual(['export-result', 'export-result']);
+    const widths = [left, right].map((panel) => Math.round(plotOf(panel).getBoundingClientRect().width));
+    // PNG header: width and height are big-endian uint32 at bytes 16 and 20.
+    const header = new DataView(png.bytes!);
+    expect(header.getUint32(16)).toBe(2 * widths[0] + 2 * widths[1]);
+    expect(header.getUint32(20)).toBe(2 * Math.round(plotOf(left).getBoundingClientRect().height));
+    const doc = new DOMParser().parseFromString(new TextDecoder().decode(svg.bytes!), 'image/svg+xml');
+    const figures = [...doc.querySelectorAll('g.figure')];
+    expect(figures.length).toBe(2);
+    expect(figures.map((figure) => figure.querySelector('.title')?.textContent)).toEqual([
+      jasmine.stringMatching(/layer 0 head 0/),
+      jasmine.stringMatching(/layer 1 head 2/),
+    ]);
+    expect(figures[1].getAttribute('transform')).toBe(`translate(${widths[0]} 0)`);
+    // Every query and key of each head is a circle in its own panel.
+    expect(figures.map((figure) => figure.querySelectorAll('circle[fill-opacity]').length)).toEqual([2 * N_TOKENS, 2 * N_TOKENS]);
   }, VIEW_TIMEOUT);
 
   it('a missing or out-of-range compare_head (older saved state) falls back to the next head', async () => {
