@@ -146,6 +146,24 @@ test('changing the head re-places the added tokens from their stored Q/K', { tim
   await root().screenshot({ path: join(OUTPUT, 'add-text-head-4-7-pca.png') });
 });
 
+test('the compare view shows the added tokens in both panels', { timeout: 300_000 }, async () => {
+  const added = await data('added');
+  await runInKernel(page, 'viz.compare(4, 6)');
+  await page.waitForFunction(
+    (m) => {
+      const panels = [...document.querySelectorAll('.attentionviz .av-compare-panel')];
+      return panels.length === 2 && panels.every((panel) => panel.dataset.ready === 'true' && panel.dataset.added === m);
+    },
+    added,
+    { timeout: 120_000 },
+  );
+  assert.deepEqual(
+    await page.evaluate(() => [...document.querySelectorAll('.attentionviz .av-compare-panel')].map((panel) => `${panel.dataset.layer}/${panel.dataset.head}`)),
+    ['4/7', '4/6'],
+  );
+  await root().screenshot({ path: join(OUTPUT, 'add-text-compare.png') });
+});
+
 test('no errors in the browser console', () => {
   assert.deepEqual(appErrors(consoleErrors), []);
 });

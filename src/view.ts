@@ -79,7 +79,7 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
   const compareView = new CompareView(ctx);
   body.append(notice, matrixView.element, headView.element, compareView.element, message);
 
-  // Text typed into the view: computed in the browser, placed into the shown head.
+  // Text typed into the view: computed in the browser, placed into the shown head(s).
   let textBar: TextInputBar | null = null;
   if (services.inference && textInputInfo(model)) {
     const bar = new TextInputBar((text) => {
@@ -88,7 +88,12 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
         .then(() => bar.clear())
         .catch((error: unknown) => console.warn('attentionviz: typed text failed', error));
     });
-    ctx.added = new AddedText(model, services.inference, () => headView.placeAdded(), (text, state) => bar.setStatus(text, state), notify);
+    // Both the single head and the compare panels show typed-in tokens.
+    const placeAdded = (): void => {
+      headView.placeAdded();
+      compareView.placeAdded();
+    };
+    ctx.added = new AddedText(model, services.inference, placeAdded, (text, state) => bar.setStatus(text, state), notify);
     root.insertBefore(bar.element, body);
     textBar = bar;
   }
@@ -182,7 +187,7 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
     for (const control of [layerControl, headControl, compareControl]) control.show(view === 'head');
     for (const control of [dimsControl, sizeControl, resetControl, ...exportButtons]) control.show(!matrix);
     backControl.show(view === 'compare');
-    textBar?.show(view === 'head');
+    textBar?.show(!matrix);
     orderControl.show(matrix);
     if (matrix) matrixView.start();
     else {

@@ -68,6 +68,11 @@ export class CompareView {
     for (const panel of this.panels) panel.plot.refresh();
   }
 
+  /** Tokens typed into the view changed: each panel places them in its head's layout. */
+  placeAdded(): void {
+    for (const panel of this.panels) panel.plot.placeAdded();
+  }
+
   applyEmphasis(): void {
     for (const panel of this.panels) panel.plot.applyEmphasis();
   }

@@ -425,7 +425,7 @@ export class HeadView {
     // The capture's head and layout; typed-in tokens (if any) are placed into it.
     this.base = { qk, positions, dims, method };
     let marked: Float32Array | null = null;
-    if (this.ctx.added && !this.panel) {
+    if (this.ctx.added) {
       try {
         const params = { method: method as LayoutMethod, dims, normalize: this.ctx.model.get('normalize') };
         ({ qk, positions, marked } = this.ctx.added.augment(qk, positions, params));

@@ -89,8 +89,13 @@ interface Host {
 function host(): Host {
   const h: Host = { model: null as unknown as MemoryModel<ViewTraits>, added: [], requests: 0 };
   h.model = new MemoryModel<ViewTraits>(state(), (content) => {
-    const message = content as { type: string; request: number; tokens?: unknown };
+    const message = content as { type: string; request: number; tokens?: unknown; layer?: number; head?: number };
     if (message.type === 'added-tokens') h.added.push(message.tokens);
+    if (message.type === 'qk') {
+      // Another head's Q/K (the compare view's right panel), as the kernel answers.
+      const { _queries, _keys, _qk_meta } = headTraits(message.layer!, message.head!);
+      h.model.deliver({ type: 'qk', request: message.request, ..._qk_meta }, [_queries!, _keys!]);
+    }
     if (message.type !== 'onnx-request') return;
     h.requests++;
     const files: Record<string, number> = {};
@@ -232,6 +237,34 @@ describe('typed text (Add text…)', () => {
     COPIED.forEach((row, i) => {
       expect(close(handle.canvasPosition(N + 5 + i), handle.canvasPosition(row))).withContext(`second text, query ${i}`).toBeTrue();
     });
+  }, TIMEOUT);
+
+  it('in the compare view places the typed tokens in both panels, each in its own head', async () => {
+    const h = host();
+    h.model.set('view', 'compare');
+    h.model.set('compare_head', [1, 0]);
+    const el = document.createElement('div');
+    el.className = 'text-input-spec';
+    el.style.cssText = 'width: 800px; height: 420px; position: relative;';
+    document.body.append(el);
+    cleanups.push(mountView(h.model, el, { inference: fakeInference({ loaded: [], truncated: false }) }));
+    type Panel = HTMLElement & { attentionviz: ViewHandle };
+    const ready = (): Panel[] => [...el.querySelectorAll<Panel>('.av-compare-panel[data-ready="true"]')];
+    await waitFor(() => ready().length === 2 || null, 'two ready compare panels');
+    type(el, 'a dog <b>x</b>');
+    const panels = await waitFor(() => (ready().every((panel) => panel.dataset.added === '5') ? ready() : null), 'the added points in both panels');
+    expect(panels.map((panel) => [panel.dataset.layer, panel.dataset.head])).toEqual([
+      ['0', '1'],
+      ['1', '0'],
+    ]);
+    // The fake's typed tokens copy rows COPIED of every head: in each panel they land on those rows.
+    for (const panel of panels) {
+      const handle = panel.attentionviz;
+      expect(handle.pointCount()).toBe(2 * (N + 5));
+      COPIED.forEach((row, i) => {
+        expect(close(handle.canvasPosition(N + i), handle.canvasPosition(row))).withContext(`${panel.dataset.side} panel, query ${i}`).toBeTrue();
+      });
+    }
   }, TIMEOUT);
 
   it('says so when the text was cut to the model maximum', async () => {
