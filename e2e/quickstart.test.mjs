@@ -127,6 +127,12 @@ test('matrix view fills every layer x head and opens one on click', { timeout: 2
   });
   assert.equal(await root.locator('.av-cell').count(), cells);
   await root.screenshot({ path: join(OUTPUT, 'matrix.png') });
+  // viz.save in the matrix view: the grid of thumbnails as one PNG (the view answers after the cell).
+  await runInKernel(page, `grid = viz.save(${JSON.stringify(join(OUTPUT, 'matrix-save.png'))}, scale=2)`);
+  assert.equal(await pollKernel(page, 'import json\nprint(json.dumps(grid.done))', Boolean), true, 'the matrix PNG was written');
+  const size = JSON.parse(await runInKernel(page, 'import json\nfrom PIL import Image\nprint(json.dumps(Image.open(grid.path).size))'));
+  const cellWidth = Number(await root.locator('.av-cell canvas').first().getAttribute('width'));
+  assert.ok(size[0] > 2 * cellWidth * Number(await runInKernel(page, 'print(viz.n_heads)')), `the PNG is narrower than its cells (${size})`);
   await root.locator('.av-cell[data-layer="1"][data-head="4"]').click();
   await page.waitForFunction(() => document.querySelector('.attentionviz').dataset.view === 'head');
   assert.equal(await runInKernel(page, 'print(viz.head, viz.view)'), '(1, 4) head\n');

@@ -126,14 +126,17 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
   };
   const figureName = (extension: string): string => {
     const [layer, head] = model.get('head');
-    const heads = model.get('view') === 'compare' ? compareView.heads() : `L${layer}-H${head}`;
+    const view = model.get('view');
+    const heads = view === 'compare' ? compareView.heads() : view === 'matrix' ? 'matrix' : `L${layer}-H${head}`;
     return `attentionviz-${heads}.${extension}`;
   };
-  // PNG/SVG draw what is shown: the single head, or both compare panels side by side.
-  const exportFigure = (format: 'png' | 'svg', scale: number): Promise<Blob> => {
+  // PNG/SVG draw what is shown: the single head, both compare panels side by side, or
+  // the matrix's thumbnails (PNG only: an SVG of every head's points would not open).
+  const exportFigure = async (format: 'png' | 'svg', scale: number): Promise<Blob> => {
     const view = model.get('view');
-    if (view === 'matrix') return Promise.reject(new Error('PNG/SVG export draws the single-head or compare view: set viz.view = "head" first'));
-    return (view === 'compare' ? compareView : headView).exportFigure(format, scale);
+    if (view !== 'matrix') return (view === 'compare' ? compareView : headView).exportFigure(format, scale);
+    if (format === 'svg') throw new Error('the matrix view exports as PNG only (an SVG of every head\'s points would be too big to open)');
+    return matrixView.exportPng(scale);
   };
   const exportButtons = [
     toolbar.button('PNG', 'Download the plot as PNG (2x)', () =>
@@ -185,7 +188,7 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
     compareView.show(view === 'compare');
     // The compare panels have their own layer/head pickers.
     for (const control of [layerControl, headControl, compareControl]) control.show(view === 'head');
-    for (const control of [dimsControl, sizeControl, resetControl, ...exportButtons]) control.show(!matrix);
+    for (const control of [dimsControl, sizeControl, resetControl, exportButtons[1], exportButtons[2]]) control.show(!matrix);
     backControl.show(view === 'compare');
     textBar?.show(!matrix);
     orderControl.show(matrix);

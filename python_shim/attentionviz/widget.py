@@ -566,8 +566,8 @@ class AttentionViz(anywidget.AnyWidget):
           (see ``export.to_html`` for options). Returns the path.
         - ``.png`` (``scale`` x the on-screen size) and ``.svg`` (points, lines, labels,
           legend): rendered by the view shown in the notebook, so the view must be on
-          screen: the single head, or in the compare view both heads side by side (the
-          matrix view has no figure export). The kernel receives the image once the cell has finished; the file is
+          screen: the single head, in the compare view both heads side by side, in the
+          matrix view (PNG only) every head's thumbnail in its layers x heads grid. The kernel receives the image once the cell has finished; the file is
           then written atomically. Returns a ``SaveRequest`` (``.done``, ``.error``).
         """
         from .export import SaveRequest, to_html

@@ -1,7 +1,7 @@
 /**
  * Raster export: each WebGL plot re-rendered at `scale` x, with its attention lines,
  * labels, legend and title drawn over it on a 2D canvas; several panels (the compare
- * view) sit side by side.
+ * view) sit side by side. The matrix view exports as a grid of its thumbnails.
  */
 import type { Figure } from './figure';
 
@@ -32,6 +32,59 @@ export async function composePng(panels: PngPanel[], scale: number): Promise<Blo
     drawPanel(context, plot, figure, scale);
     left += width;
   }
+  return encodePng(canvas);
+}
+
+/** One cell of a grid figure: its picture (already drawn at the export scale) and caption. */
+export interface GridCell {
+  image: HTMLCanvasElement;
+  caption: string;
+}
+
+/** The matrix view as a figure: cells row-major in display order, `columns` per row. */
+export interface GridFigure {
+  columns: number;
+  /** Side of one cell's picture, CSS px. */
+  cellSize: number;
+  cells: GridCell[];
+  title: string;
+  background: string;
+  foreground: string;
+}
+
+/** Margins of a grid figure, CSS px: around cells, the caption line under each, the title line. */
+export const GRID_SPACING = { pad: 8, caption: 16, title: 28 };
+
+/** A grid figure at `scale` x: title on top, each picture with its caption under it. */
+export async function composeGridPng(figure: GridFigure, scale: number): Promise<Blob> {
+  checkPngScale(scale);
+  const { pad, caption, title } = GRID_SPACING;
+  const rows = Math.ceil(figure.cells.length / figure.columns);
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.round((pad + figure.columns * (figure.cellSize + pad)) * scale);
+  canvas.height = Math.round((title + rows * (figure.cellSize + caption + pad)) * scale);
+  const context = canvas.getContext('2d');
+  if (!context) throw new Error('no 2D canvas for the PNG export');
+  context.fillStyle = figure.background;
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  context.scale(scale, scale);
+  context.fillStyle = figure.foreground;
+  context.font = 'bold 13px sans-serif';
+  context.fillText(figure.title, pad, 18);
+  figure.cells.forEach((cell, i) => {
+    const x = pad + (i % figure.columns) * (figure.cellSize + pad);
+    const y = title + Math.floor(i / figure.columns) * (figure.cellSize + caption + pad);
+    context.drawImage(cell.image, x, y, figure.cellSize, figure.cellSize);
+    // A caption fits its cell's column: a long one is set smaller rather than cut.
+    context.font = '10px sans-serif';
+    const fit = Math.min(1, (figure.cellSize + pad / 2) / Math.max(1, context.measureText(cell.caption).width));
+    context.font = `${(10 * fit).toFixed(2)}px sans-serif`;
+    context.fillText(cell.caption, x, y + figure.cellSize + 12);
+  });
+  return encodePng(canvas);
+}
+
+function encodePng(canvas: HTMLCanvasElement): Promise<Blob> {
   return new Promise((resolve, reject) =>
     canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the browser could not encode the PNG'))), 'image/png'),
   );

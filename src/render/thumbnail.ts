@@ -9,13 +9,17 @@ function parseHex(hex: string): [number, number, number] {
   return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
 }
 
-/** Draw [n, dims] positions (first two coordinates) with per-point rgb in [0, 1]. */
+/**
+ * Draw [n, dims] positions (first two coordinates) with per-point rgb in [0, 1].
+ * `pointScale` multiplies the point size (a figure export draws at 2x the cell's pixels).
+ */
 export function drawThumbnail(
   canvas: HTMLCanvasElement,
   positions: Float32Array,
   dims: number,
   rgb: Float32Array,
   background: string,
+  pointScale = 1,
 ): void {
   const context = canvas.getContext('2d');
   if (!context) return;
@@ -42,7 +46,7 @@ export function drawThumbnail(
   const scale = (Math.min(width, height) - 8) / span;
   const offsetX = (width - (maxX - minX) * scale) / 2;
   const offsetY = (height - (maxY - minY) * scale) / 2;
-  const size = count > 20000 ? 1 : 2;
+  const size = Math.max(1, Math.round((count > 20000 ? 1 : 2) * pointScale));
   const alpha = 0.7;
   for (let i = 0; i < count; i++) {
     const cx = Math.round(offsetX + (positions[dims * i] - minX) * scale);

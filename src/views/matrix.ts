@@ -6,6 +6,7 @@
 import { jointLayout } from '../compute/layout';
 import { CancelledError } from '../compute/pool';
 import { headStats, type HeadStats } from '../compute/stats';
+import { checkPngScale, composeGridPng } from '../export/png';
 import type { HeadQK } from '../model/qk_source';
 import { drawThumbnail } from '../render/thumbnail';
 import { h } from '../ui/dom';
@@ -252,6 +253,31 @@ export class MatrixView {
       this.coloring = { key, theme, rgb: pointColors(mode, this.ctx.tokens, n, theme).rgb };
     }
     return this.coloring.rgb;
+  }
+
+  /**
+   * The grid as shown (cells in their current order, with captions) at `scale` x the
+   * thumbnails' size, as PNG; cells still waiting for a layout are left blank.
+   */
+  exportPng(scale: number): Promise<Blob> {
+    checkPngScale(scale);
+    if (!this.cells.some((cell) => cell.positions)) throw new Error('nothing to export yet: no head has a layout');
+    const background = this.ctx.theme.background;
+    const shown = [...this.grid.children].map((element) => this.cells.find((cell) => cell.element === element)!);
+    const cells = shown.map((cell) => {
+      const image = h('canvas', { attrs: { width: String(Math.round(this.thumbSize * scale)), height: String(Math.round(this.thumbSize * scale)) } });
+      if (cell.positions) drawThumbnail(image, cell.positions, 2, this.colors(cell.positions.length / 4), background, scale);
+      return { image, caption: cell.caption.textContent ?? '' };
+    });
+    const method = this.ctx.model.get('projection');
+    const behind = method === 'pca' ? 0 : this.cells.filter((cell) => cell.method === 'pca').length;
+    const title = [
+      this.ctx.model.get('model_name') || 'attentionviz',
+      `${this.ctx.model.get('n_layers')} layers x ${this.ctx.model.get('n_heads')} heads`,
+      (METHOD_LABELS[method] ?? method.toUpperCase()) + (behind ? ` (${behind} heads still PCA)` : ''),
+      `${this.ctx.root.dataset.matrixTokens ?? '?'} tokens`,
+    ].join(' · ');
+    return composeGridPng({ columns: this.ctx.model.get('n_heads'), cellSize: this.thumbSize, cells, title, background, foreground: this.ctx.theme.foreground }, scale);
   }
 
   /** Re-caption every cell for the current order (stats are kept). */

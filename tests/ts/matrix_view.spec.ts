@@ -4,7 +4,9 @@
  * phase for the cores), and thumbnails run UMAP with THUMBNAIL_EPOCHS epochs.
  */
 import { layoutKey } from '../../src/compute/layout';
-import { mountHost, type HostedHead } from '../../src/host';
+import { GRID_SPACING } from '../../src/export/png';
+import { hostModel, mountHost, type HostedHead } from '../../src/host';
+import { mountView } from '../../src/view';
 import { THUMBNAIL_EPOCHS } from '../../src/views/matrix';
 import { gaussian, mulberry32, tokenTable, waitFor } from './helpers';
 
@@ -86,6 +88,73 @@ describe('matrix view fill', () => {
     await waitFor(() => root.dataset.matrixStats === String(total), 'every head summary');
     for (const cell of cells) expect(cell.querySelector('.av-cell-caption')?.textContent).toMatch(/^L\d+ H\d+ · H \d+\.\d\d$/);
   }, 150000);
+});
+
+describe('matrix view PNG export', () => {
+  let cleanup: (() => void) | null = null;
+  afterEach(() => cleanup?.());
+
+  it('viz.save("matrix.png") draws every head\'s thumbnail in a layers x heads grid with captions; SVG is refused with a reason', async () => {
+    const container = document.createElement('div');
+    container.style.width = '800px';
+    document.body.append(container);
+    const host = hostModel({
+      traits: {
+        n_layers: N_LAYERS,
+        n_heads: N_HEADS,
+        _tokens: tokenTable(N_TOKENS, TOKENS_PER_SEQ, (i) => `w${i}`),
+        view: 'matrix',
+        head: [0, 0],
+        projection: 'pca',
+        theme: 'light',
+        scale: 1 / Math.sqrt(D_HEAD),
+        model_name: 'tiny',
+        _capture_id: 'matrix-export-spec',
+      },
+      qkFor: fakeHead,
+    });
+    const unmount = mountView(host.model, container);
+    cleanup = () => {
+      unmount();
+      host.dispose();
+      container.remove();
+    };
+    const root = await waitFor(() => container.querySelector<HTMLElement>('[data-testid="attentionviz"]'), 'the view root');
+    await waitFor(() => root.dataset.matrixStats === String(N_LAYERS * N_HEADS), 'every thumbnail and caption');
+    const answers = new Map<number, { type?: string; message?: string; bytes?: ArrayBuffer }>();
+    const send = host.model.send.bind(host.model);
+    spyOn(host.model, 'send').and.callFake((content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]) => {
+      const message = content as { request?: number; type?: string; message?: string };
+      if (message.request !== undefined) answers.set(message.request, { ...message, bytes: buffers?.[0] });
+      send(content, callbacks, buffers);
+    });
+    host.model.deliver({ type: 'export', request: 1, format: 'png', scale: 2 });
+    host.model.deliver({ type: 'export', request: 2, format: 'svg', scale: 1 });
+    const [png, svg] = await waitFor(() => (answers.has(1) && answers.has(2) ? [answers.get(1)!, answers.get(2)!] : null), 'both answers');
+    expect(svg.type).toBe('export-error');
+    expect(svg.message).toMatch(/PNG only/);
+    expect(png.type).toBe('export-result');
+
+    const cell = Number(root.querySelector('.av-cell canvas')!.getAttribute('width'));
+    const { pad, caption, title } = GRID_SPACING;
+    const image = await createImageBitmap(new Blob([png.bytes!], { type: 'image/png' }));
+    expect([image.width, image.height]).toEqual([2 * (pad + N_HEADS * (cell + pad)), 2 * (title + N_LAYERS * (cell + caption + pad))]);
+    const canvas = document.createElement('canvas');
+    [canvas.width, canvas.height] = [image.width, image.height];
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    // Every cell's square holds points (pixels off the white background).
+    for (let layer = 0; layer < N_LAYERS; layer++) {
+      for (let head = 0; head < N_HEADS; head++) {
+        const x = 2 * (pad + head * (cell + pad));
+        const y = 2 * (title + layer * (cell + caption + pad));
+        const pixels = context.getImageData(x, y, 2 * cell, 2 * cell).data;
+        let coloured = 0;
+        for (let p = 0; p < pixels.length; p += 4) if (pixels[p] + pixels[p + 1] + pixels[p + 2] < 600) coloured++;
+        expect(coloured).withContext(`cell L${layer} H${head}`).toBeGreaterThan(50);
+      }
+    }
+  }, 60000);
 });
 
 describe('layoutKey and UMAP epochs', () => {
