@@ -1,3 +1,4 @@
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -8,5 +9,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-restricted-properties': ['error', { property: 'innerHTML', message: 'Token text is data: use textContent.' }],
     },
+  },
+  {
+    // The e2e tests are plain JavaScript (Node, plus page.evaluate code run in the browser):
+    // nothing type-checks them, so an undefined name must fail the lint, not the CI run.
+    files: ['e2e/**/*.mjs'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+    rules: { 'no-undef': 'error' },
   },
 );

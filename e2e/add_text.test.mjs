@@ -2,43 +2,24 @@
 // ONNX, the view fetches it (binary chunks over the widget's custom messages), runs it in
 // the browser (onnxruntime-web, WASM here), and places the new tokens into the shown head.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { OUTPUT, appErrors, canvasStats, launchBrowser, newPage, putNotebook, runInKernel, startLab } from './lab.mjs';
+import { test } from 'node:test';
+import { OUTPUT, appErrors, canvasStats, consoleErrors, lab, minilmCapture, page, putNotebook, runInKernel, useLab } from './lab.mjs';
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog.';
 const NOTEBOOK = 'add_text.ipynb';
 
-let lab;
-let browser;
-let page;
-const consoleErrors = [];
-
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  lab = await startLab();
-  const setup = [
-    'import os, tempfile, pathlib',
-    'os.environ.setdefault("HF_HUB_OFFLINE", "1")',
-    'import attentionviz as av',
-    'from attentionviz.corpus import sentences',
-    'from attentionviz.demo import load_minilm',
-    'from attentionviz.onnx import export',
-    'model, tokenizer = load_minilm()',
-    'texts = sentences(12)',
-    'cap = av.capture(model, tokenizer, texts, metadata={"sentence": texts}, progress=False)',
-    'onnx_dir = pathlib.Path(tempfile.mkdtemp(prefix="attnviz-add-text-"))',
-    'export(model, tokenizer, onnx_dir / "model.onnx")',
-  ].join('\n');
-  await putNotebook(lab, NOTEBOOK, [setup, 'viz = av.AttentionViz(cap, head=(2, 3), onnx=onnx_dir)\nviz']);
-  browser = await launchBrowser();
-  page = await newPage(browser, consoleErrors);
-});
-
-after(async () => {
-  await browser?.close();
-  await lab?.stop();
+useLab({
+  prepare: () => {
+    const setup = [
+      ...minilmCapture(12, ', metadata={"sentence": texts}'),
+      'import tempfile, pathlib',
+      'from attentionviz.onnx import export',
+      'onnx_dir = pathlib.Path(tempfile.mkdtemp(prefix="attnviz-add-text-"))',
+      'export(model, tokenizer, onnx_dir / "model.onnx")',
+    ].join('\n');
+    return putNotebook(lab, NOTEBOOK, [setup, 'viz = av.AttentionViz(cap, head=(2, 3), onnx=onnx_dir)\nviz']);
+  },
 });
 
 const root = () => page.locator('.attentionviz');

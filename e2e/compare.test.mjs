@@ -2,41 +2,17 @@
 // show two heads side by side with points; hover links the panels; a lasso in the right
 // panel lands in viz.selection; the standalone HTML export reopens in the compare view.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { OUTPUT, canvasStats, lassoRect, launchBrowser, newPage, pollKernel, putNotebook, runInKernel, startLab } from './lab.mjs';
+import { OUTPUT, browser, canvasStats, consoleErrors, lab, lassoRect, minilmCapture, newPage, page, pollKernel, putNotebook, runInKernel, useLab } from './lab.mjs';
 
 const NOTEBOOK = 'compare.ipynb';
 const DIR = join(OUTPUT, 'compare');
 
-let lab;
-let browser;
-let page;
-const consoleErrors = [];
-
-before(async () => {
-  mkdirSync(DIR, { recursive: true });
-  lab = await startLab();
-  const setup = [
-    'import os, json, time',
-    'os.environ.setdefault("HF_HUB_OFFLINE", "1")',
-    'import attentionviz as av',
-    'from attentionviz.corpus import sentences',
-    'from attentionviz.demo import load_minilm',
-    'model, tokenizer = load_minilm()',
-    'texts = sentences(16)',
-    'cap = av.capture(model, tokenizer, texts, progress=False)',
-  ].join('\n');
-  await putNotebook(lab, NOTEBOOK, [setup, 'viz = av.AttentionViz(cap, head=(2, 3), projection="pca")\nviz']);
-  browser = await launchBrowser();
-  page = await newPage(browser, consoleErrors);
-});
-
-after(async () => {
-  await browser?.close();
-  await lab?.stop();
+useLab({
+  output: DIR,
+  prepare: () => putNotebook(lab, NOTEBOOK, [minilmCapture(16).join('\n'), 'viz = av.AttentionViz(cap, head=(2, 3), projection="pca")\nviz']),
 });
 
 /** Both compare panels show points; resolves with their [layer, head] pairs. */

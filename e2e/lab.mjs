@@ -6,6 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -94,6 +95,52 @@ export async function startLab() {
       await new Promise((ok) => (lab.exitCode !== null ? ok() : lab.once('exit', ok)));
     },
   };
+}
+
+// The JupyterLab session of the test file that called useLab(). node --test runs each
+// file in its own process, so these bindings belong to that file; its before hook fills
+// them in (read them inside tests, not at import time).
+export let lab = null;
+export let browser = null;
+export let page = null;
+export const consoleErrors = [];
+
+/**
+ * The test file's before/after hooks: start JupyterLab on a copy of examples/, run
+ * `prepare()` (write notebooks, upload files), then open Chromium on a page that
+ * records console errors (`consoleErrors`) and hand it to `ready(page)`; close both
+ * after the file's tests. (One hook: top-level before hooks do not wait for each other.)
+ */
+export function useLab({ output = OUTPUT, prepare, ready } = {}) {
+  before(async () => {
+    mkdirSync(output, { recursive: true });
+    lab = await startLab();
+    await prepare?.();
+    browser = await launchBrowser();
+    page = await newPage(browser, consoleErrors);
+    ready?.(page);
+  });
+  after(async () => {
+    await browser?.close();
+    await lab?.stop();
+  });
+}
+
+/**
+ * Kernel code (lines) that loads the bundled all-MiniLM-L6-v2 offline and captures
+ * `texts = sentences(n)` as `cap`; `captureOptions` is appended to av.capture's arguments.
+ */
+export function minilmCapture(n, captureOptions = '') {
+  return [
+    'import os, json',
+    'os.environ.setdefault("HF_HUB_OFFLINE", "1")',
+    'import attentionviz as av',
+    'from attentionviz.corpus import sentences',
+    'from attentionviz.demo import load_minilm',
+    'model, tokenizer = load_minilm()',
+    `texts = sentences(${n})`,
+    `cap = av.capture(model, tokenizer, texts${captureOptions}, progress=False)`,
+  ];
 }
 
 /** Debian's Chromium with CHROMIUM_ARGS, plus `extraArgs` (e.g. '--js-flags=--expose-gc'). */

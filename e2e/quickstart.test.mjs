@@ -3,25 +3,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { OUTPUT, appErrors, canvasStats, lassoRect, launchBrowser, newPage, pollKernel, runInKernel, startLab } from './lab.mjs';
+import { test } from 'node:test';
+import { OUTPUT, appErrors, canvasStats, consoleErrors, lab, lassoRect, page, pollKernel, runInKernel, useLab } from './lab.mjs';
 
-let lab;
-let browser;
-let page;
-const consoleErrors = [];
-
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  lab = await startLab();
-  browser = await launchBrowser();
-  page = await newPage(browser, consoleErrors);
-});
-
-after(async () => {
-  await browser?.close();
-  await lab?.stop();
-});
+useLab();
 
 test('quickstart runs and draws a non-blank scatterplot', { timeout: 240_000 }, async () => {
   await page.goto(`${lab.url}/lab/tree/quickstart.ipynb?token=${lab.token}`);

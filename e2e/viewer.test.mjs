@@ -3,11 +3,11 @@
 // show an error naming the problem.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { OUTPUT, ROOT, canvasStats, launchBrowser, newPage, startLab } from './lab.mjs';
+import { test } from 'node:test';
+import { OUTPUT, ROOT, canvasStats, consoleErrors, lab, page, useLab } from './lab.mjs';
 
 const N_LAYERS = 2;
 const N_HEADS = 4;
@@ -27,11 +27,7 @@ k = (base[None, None] + 0.5 * rng.normal(size=(${N_LAYERS}, 2, 120, 32))).astype
 av.Capture.from_arrays(tokens, q, k, scale=0.25, mask="causal", model_name="e2e-model").save(sys.argv[1])
 `;
 
-let lab;
-let browser;
-let page;
 let capture;
-const consoleErrors = [];
 const fileRequests = [];
 
 async function upload(name, bytes) {
@@ -48,26 +44,20 @@ async function serverSessions() {
   return { sessions: await get('sessions'), kernels: await get('kernels') };
 }
 
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  const dir = mkdtempSync(join(tmpdir(), 'attentionviz-viewer-'));
-  const path = join(dir, 'capture.attnviz');
-  execFileSync(join(ROOT, '.venv', 'bin', 'python'), ['-c', MAKE_CAPTURE, path], { env: { ...process.env, HF_HUB_OFFLINE: '1' } });
-  capture = readFileSync(path);
-  lab = await startLab();
-  await upload('capture.attnviz', capture);
-  await upload('cut.attnviz', capture.subarray(0, capture.length - 1000));
-  await upload('foreign.attnviz', Buffer.from('PK\u0003\u0004 this is a zip archive, not a capture\n'.repeat(20)));
-  browser = await launchBrowser();
-  page = await newPage(browser, consoleErrors);
-  page.on('request', (request) => {
-    if (/\/(files|api\/contents)\/[^?]*\.attnviz/.test(request.url())) fileRequests.push({ url: request.url(), range: request.headers().range ?? null });
-  });
-});
-
-after(async () => {
-  await browser?.close();
-  await lab?.stop();
+useLab({
+  prepare: async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attentionviz-viewer-'));
+    const path = join(dir, 'capture.attnviz');
+    execFileSync(join(ROOT, '.venv', 'bin', 'python'), ['-c', MAKE_CAPTURE, path], { env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+    capture = readFileSync(path);
+    await upload('capture.attnviz', capture);
+    await upload('cut.attnviz', capture.subarray(0, capture.length - 1000));
+    await upload('foreign.attnviz', Buffer.from('PK\u0003\u0004 this is a zip archive, not a capture\n'.repeat(20)));
+  },
+  ready: (page) =>
+    page.on('request', (request) => {
+      if (/\/(files|api\/contents)\/[^?]*\.attnviz/.test(request.url())) fileRequests.push({ url: request.url(), range: request.headers().range ?? null });
+    }),
 });
 
 test('double-clicking a .attnviz file opens the matrix view, then a head, with no kernel', { timeout: 300_000 }, async () => {

@@ -2,29 +2,14 @@
 // clicking a patch selects its token and draws its attention as a heat overlay, hovering a
 // patch highlights its points, and points can be coloured by patch row.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { OUTPUT, appErrors, canvasStats, launchBrowser, newPage, pollKernel, runInKernel, startLab } from './lab.mjs';
+import { test } from 'node:test';
+import { OUTPUT, appErrors, canvasStats, consoleErrors, lab, page, pollKernel, runInKernel, useLab } from './lab.mjs';
 
-let lab;
-let browser;
-let page;
-const consoleErrors = [];
 const GRID = 14; // 224 px images, 16 px patches
 const PER_IMAGE = 1 + GRID * GRID;
 
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  lab = await startLab();
-  browser = await launchBrowser();
-  page = await newPage(browser, consoleErrors);
-});
-
-after(async () => {
-  await browser?.close();
-  await lab?.stop();
-});
+useLab();
 
 /** RGBA pixels of the image view's 2D canvas. */
 function imagePixels() {
