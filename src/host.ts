@@ -24,6 +24,8 @@ export interface HostOptions {
   /** Q/K of `traits.head` when already at hand; otherwise fetched after mounting. */
   first?: HostedHead | null;
   qkFor: HeadProvider;
+  /** Q/K of the compare view's other capture (with `traits._compare`: two models side by side). */
+  compareFor?: HeadProvider;
   /** PNG bytes of the image of sequence `seq` (vision captures), for the image view. */
   image?: (seq: number) => DataView | Promise<DataView>;
   /** The page to download for the view's HTML button; without it the request is refused with `htmlUnavailable`. */
@@ -50,7 +52,7 @@ export function hostModel(options: HostOptions): { model: MemoryModel<ViewTraits
   const { qkFor, first } = options;
   // Answers the view's requests for other heads (matrix view), images and an HTML page.
   const answer = (content: unknown): void => {
-    const request = content as { type?: string; request?: number; layer?: number; head?: number; rows?: number; seq?: number };
+    const request = content as { type?: string; request?: number; layer?: number; head?: number; rows?: number; seq?: number; source?: string };
     if (request?.type === 'html-request') {
       if (options.html) model.deliver({ type: 'html', request: request.request }, [options.html()]);
       else model.deliver({ type: 'html-error', request: request.request, message: options.htmlUnavailable ?? 'this view cannot export HTML' });
@@ -71,8 +73,12 @@ export function hostModel(options: HostOptions): { model: MemoryModel<ViewTraits
     }
     if (request?.type !== 'qk') return;
     const rows = typeof request.rows === 'number' && request.rows > 0 ? request.rows : undefined;
+    const provider = request.source === 'compare' ? options.compareFor : qkFor;
     Promise.resolve()
-      .then(() => qkFor(Number(request.layer), Number(request.head), rows))
+      .then(() => {
+        if (!provider) throw new Error('this view holds one capture: no heads of another model to compare');
+        return provider(Number(request.layer), Number(request.head), rows);
+      })
       .then(
         (found) => {
           const head = firstRows(found, rows);

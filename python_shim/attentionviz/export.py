@@ -150,6 +150,12 @@ def html_bytes(
             "reinstall attentionviz from a wheel or run `npm run build:prod`"
         )
     capture = viz.capture
+    if viz._compare and viz.view == "compare":
+        raise ValueError(
+            "a standalone HTML page holds one capture, and this compare view shows two "
+            f"({capture.model_name} and {viz._compare['model_name']}): save it as PNG or "
+            "SVG, or export the single-head view (viz.view = 'head')"
+        )
     if heads == "all":
         wanted = [(la, h) for la in range(capture.n_layers) for h in range(capture.n_heads)]
     elif heads == "current":

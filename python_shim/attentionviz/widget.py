@@ -66,6 +66,44 @@ def head_in_range(value: Any, what: str, n_layers: int, n_heads: int) -> tuple[i
     return layer, head
 
 
+def same_tokens(capture: Capture, other: Any) -> Capture:
+    """``other`` if it is a Capture over the same token rows as ``capture`` (same text and
+    sequence, row for row), so one selection means the same tokens in both; else an error
+    naming the first difference."""
+    if not isinstance(other, Capture):
+        raise TypeError(
+            f"compare_to needs an attentionviz.Capture (from av.capture or av.load), "
+            f"got {type(other).__name__}"
+        )
+    if other.n_tokens != capture.n_tokens:
+        raise ValueError(
+            f"compare_to: the captures hold different tokens ({capture.n_tokens} vs "
+            f"{other.n_tokens} rows); capture the same texts with the same tokenizer"
+        )
+    for column in ("text", "seq"):
+        if not np.array_equal(capture._token_hashes([column]), other._token_hashes([column])):
+            mine, theirs = capture.tokens[column].to_numpy(), other.tokens[column].to_numpy()
+            row = int(np.flatnonzero(mine != theirs)[0]) if len(mine) else 0
+            raise ValueError(
+                f"compare_to: the captures' token {column!r} differs from row {row} "
+                f"({mine[row]!r} vs {theirs[row]!r}); capture the same texts with the same "
+                "tokenizer"
+            )
+    return other
+
+
+def _compare_info(capture: Capture) -> dict[str, Any]:
+    """What the view needs of the compare_to capture (the ``_compare`` trait)."""
+    return {
+        "model_name": str(capture.model_name),
+        "n_layers": capture.n_layers,
+        "n_heads": capture.n_heads,
+        "scale": float(capture.scale),
+        "mask": str(capture.mask),
+        "capture_id": _capture_id(capture),
+    }
+
+
 def rows_to_bytes(rows: Iterable[int]) -> bytes:
     return np.asarray(list(rows), dtype="<u4").tobytes()
 
@@ -83,6 +121,11 @@ class AttentionViz(anywidget.AnyWidget):
     browser (onnxruntime-web, in a worker) and its tokens are placed into the shown
     layout; they appear in ``viz.added_tokens`` and, when selected, in ``viz.selection``
     (rows numbered after the capture's). See ``attentionviz.text_input``.
+
+    ``compare=(layer, head)`` opens the compare view with that head beside ``head``;
+    ``compare_to=other`` puts a head of another capture in the right panel (another model,
+    or the same one before/after training, over the same token rows: same texts, same
+    tokenizer), so one selection, search or hover means the same tokens in both.
     """
 
     # A small loader: the bundle itself is imported once per page (see _bundle.py).
@@ -164,6 +207,9 @@ class AttentionViz(anywidget.AnyWidget):
     _layout_meta = t.Dict().tag(sync=True)
     _selected_rows = t.Bytes(b"").tag(sync=True, **_binary)
     _capture_id = t.Unicode("").tag(sync=True)
+    #: the capture of the compare view's right panel when it is another model's
+    #: (``compare_to=``): model_name, n_layers, n_heads, scale, mask, capture_id; {} if none
+    _compare = t.Dict().tag(sync=True)
     _text_input = t.Dict(help="the ONNX model offered for typed text ({} when none)").tag(sync=True)
     scale = t.Float(1.0, help="attention scale of the capture (q.k * scale)").tag(sync=True)
     mask = t.Unicode("bidirectional", help="'causal' or 'bidirectional'").tag(sync=True)
@@ -174,6 +220,7 @@ class AttentionViz(anywidget.AnyWidget):
         *,
         head: tuple[int, int] | None = None,
         compare: tuple[int, int] | None = None,
+        compare_to: Capture | None = None,
         dtype: str = "float16",
         onnx: str | os.PathLike[str] | None = None,
         **kwargs: Any,
@@ -195,7 +242,7 @@ class AttentionViz(anywidget.AnyWidget):
         if unknown:
             raise TypeError(
                 f"AttentionViz() got unexpected keyword argument(s): {', '.join(unknown)}; "
-                f"settable: head, compare, dtype, onnx, {', '.join(sorted(settable))}"
+                f"settable: head, compare, compare_to, dtype, onnx, {', '.join(sorted(settable))}"
             )
         if not isinstance(capture, Capture):
             raise TypeError(
@@ -205,15 +252,18 @@ class AttentionViz(anywidget.AnyWidget):
         if dtype not in ("float16", "float32"):
             raise ValueError(f"dtype must be 'float16' or 'float32', got {dtype!r}")
         self._capture = capture
+        # The right panel's capture: another model's Q/K over the same tokens, or this one.
+        self._compare_capture = same_tokens(capture, compare_to) if compare_to is not None else None
         self._wire_dtype = dtype
         # Checked now: a model that does not match the capture fails here, naming why.
         self._onnx = OnnxFiles(onnx, capture) if onnx is not None else None
         self._added = added_frame({}, capture.n_tokens)  # n_tokens: no DataFrame needed
         self._saves: dict[int, Any] = {}
+        right = self._compare_capture or capture
         if compare is not None:  # checked before the widget exists
-            compare = head_in_range(compare, "compare", capture.n_layers, capture.n_heads)
+            compare = head_in_range(compare, "compare", right.n_layers, right.n_heads)
         # Naming a head means "show me that head"; otherwise start on the matrix view.
-        if compare is not None:
+        if compare is not None or compare_to is not None:
             kwargs.setdefault("view", "compare")
         elif head is not None:
             kwargs.setdefault("view", "head")
@@ -226,11 +276,17 @@ class AttentionViz(anywidget.AnyWidget):
             mask=str(capture.mask),
             _tokens=capture._tokens_ipc(),  # == tokens_to_arrow(capture.tokens)
             _text_input=self._onnx.info() if self._onnx else {},
+            _compare=_compare_info(self._compare_capture) if self._compare_capture else {},
             **kwargs,
         )
         self.head = tuple(head) if head is not None else (0, 0)  # validated, then sent
         if compare is not None:
             self.compare_head = compare
+        elif self._compare_capture is not None:  # the other model's head at the same place
+            self.compare_head = (
+                min(self.head[0], right.n_layers - 1),
+                min(self.head[1], right.n_heads - 1),
+            )
         else:  # the next head of the same layer, wrapping
             self.compare_head = (self.head[0], (self.head[1] + 1) % max(1, self.n_heads))
         if not self._qk_meta:
@@ -253,9 +309,16 @@ class AttentionViz(anywidget.AnyWidget):
     @t.validate("compare_head")
     def _check_compare_head(self, proposal: t.Bunch) -> tuple[int, int]:
         try:
-            return self._in_range(proposal["value"], "compare_head")
+            return self._in_compare_range(proposal["value"], "compare_head")
         except ValueError as error:
             raise t.TraitError(str(error)) from None
+
+    def _in_compare_range(self, value: Any, what: str) -> tuple[int, int]:
+        right = getattr(self, "_compare_capture", None)
+        if right is None:
+            return self._in_range(value, what)
+        what = f"{what} (of {right.model_name})"
+        return head_in_range(value, what, right.n_layers, right.n_heads)
 
     def _in_range(self, value: Any, what: str) -> tuple[int, int]:
         return head_in_range(value, what, self.n_layers, self.n_heads)
@@ -263,10 +326,11 @@ class AttentionViz(anywidget.AnyWidget):
     def compare(self, layer: int, head: int) -> AttentionViz:
         """Show head ``(layer, head)`` beside the current ``head``, linked: hover, selection
         and search show in both panels. Sets ``compare_head`` and ``view = "compare"``;
-        returns the widget, so ``viz.compare(2, 3)`` in a cell shows it. An out-of-range
+        returns the widget, so ``viz.compare(2, 3)`` in a cell shows it. With
+        ``AttentionViz(cap, compare_to=other)`` the head is ``other``'s. An out-of-range
         head raises ValueError and changes nothing. ``viz.view = "head"`` (or Esc, or the
         view's Back button) returns to the single head."""
-        chosen = self._in_range((layer, head), "compare head")
+        chosen = self._in_compare_range((layer, head), "compare head")
         with self.hold_sync():
             self.compare_head = chosen
             self.view = "compare"
@@ -288,19 +352,21 @@ class AttentionViz(anywidget.AnyWidget):
             raise
 
     def _head_payload(
-        self, layer: int, head: int, rows: int | None = None
+        self, layer: int, head: int, rows: int | None = None, capture: Capture | None = None
     ) -> tuple[dict[str, Any], bytes, bytes]:
-        """Meta, Q bytes and K bytes of one head as they cross the wire (little-endian);
-        ``rows`` keeps only the first rows (the matrix view's thumbnail sample)."""
+        """Meta, Q bytes and K bytes of one head of ``capture`` (default: the shown one)
+        as they cross the wire (little-endian); ``rows`` keeps only the first rows (the
+        matrix view's thumbnail sample)."""
+        capture = capture or self._capture
         wire = np.dtype(self._wire_dtype).newbyteorder("<")
         rows = rows if rows is not None and rows > 0 else None
-        if self._capture.dtype == self._wire_dtype:
+        if capture.dtype == self._wire_dtype:
             # the stored bytes are the wire's: read once into the bytes sent (one copy)
-            queries, keys = self._capture._qk_bytes(layer, head, rows=rows)
-            n_tokens = len(queries) // (self._capture.d_head * wire.itemsize)
+            queries, keys = capture._qk_bytes(layer, head, rows=rows)
+            n_tokens = len(queries) // (capture.d_head * wire.itemsize)
         else:
             # through float32, so an fp32 value beyond fp16's range is not checked as inf
-            q, k = self._capture.qk(layer, head, rows=rows, dtype=np.float32)
+            q, k = capture.qk(layer, head, rows=rows, dtype=np.float32)
             queries, keys = q.astype(wire).tobytes(), k.astype(wire).tobytes()
             n_tokens = int(q.shape[0])
             del q, k
@@ -308,7 +374,7 @@ class AttentionViz(anywidget.AnyWidget):
             "layer": layer,
             "head": head,
             "n_tokens": n_tokens,
-            "d_head": self._capture.d_head,
+            "d_head": capture.d_head,
             "dtype": self._wire_dtype,
         }
         return meta, queries, keys
@@ -342,10 +408,15 @@ class AttentionViz(anywidget.AnyWidget):
             return
         request = content.get("request")
         try:
-            layer, head = self._check_head({"value": (content["layer"], content["head"])})
+            # "source": "compare" asks for a head of the compare_to capture (right panel)
+            other = content.get("source") == "compare" and self._compare_capture is not None
+            where = (content["layer"], content["head"])
+            check = self._in_compare_range if other else self._in_range
+            layer, head = check(where, "head")
             rows = content.get("rows")
             rows = int(rows) if isinstance(rows, int) and not isinstance(rows, bool) else None
-            meta, queries, keys = self._head_payload(layer, head, rows)
+            capture = self._compare_capture if other else None
+            meta, queries, keys = self._head_payload(layer, head, rows, capture)
         except Exception as error:  # the view shows it; the kernel keeps running
             self.send({"type": "qk-error", "request": request, "message": str(error)})
             return
@@ -567,8 +638,9 @@ class AttentionViz(anywidget.AnyWidget):
         - ``.png`` (``scale`` x the on-screen size) and ``.svg`` (points, lines, labels,
           legend): rendered by the view shown in the notebook, so the view must be on
           screen: the single head, in the compare view both heads side by side, in the
-          matrix view (PNG only) every head's thumbnail in its layers x heads grid. The kernel receives the image once the cell has finished; the file is
-          then written atomically. Returns a ``SaveRequest`` (``.done``, ``.error``).
+          matrix view (PNG only) every head's thumbnail in its layers x heads grid. The
+          kernel receives the image once the cell has finished; the file is then written
+          atomically. Returns a ``SaveRequest`` (``.done``, ``.error``).
         """
         from .export import SaveRequest, to_html
 

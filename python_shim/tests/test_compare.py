@@ -130,3 +130,99 @@ def test_the_view_can_fetch_the_compare_head(capture: av.Capture) -> None:
     np.testing.assert_array_equal(
         np.frombuffer(buffers[0], "<f2"), queries.astype(np.float16).ravel()
     )
+
+
+# --- two models: compare_to ---------------------------------------------------------
+
+
+def other_model(capture: av.Capture, n_layers: int = 2, n_heads: int = 5) -> av.Capture:
+    """Another "model" over the same tokens: other Q/K, another shape, another name."""
+    rng = np.random.default_rng(7)
+    shape = (n_layers, n_heads, capture.n_tokens, 8)
+    return av.Capture.from_arrays(
+        capture.tokens,
+        rng.normal(size=shape).astype(np.float32),
+        rng.normal(size=shape).astype(np.float32),
+        scale=0.5,
+        mask="causal",
+        model_name="other-model",
+    )
+
+
+def fetch(viz: av.AttentionViz, message: dict) -> tuple[dict, list]:
+    """What the kernel answers the view's ``message``."""
+    sent: list[tuple[dict, list]] = []
+    viz.send = lambda content, buffers=None: sent.append((content, buffers or []))  # type: ignore[method-assign]
+    viz._handle_msg({"content": {"data": {"method": "custom", "content": message}}, "buffers": []})
+    return sent[0]
+
+
+def test_compare_to_puts_another_capture_in_the_right_panel(capture: av.Capture) -> None:
+    other = other_model(capture)
+    viz = av.AttentionViz(capture, head=(2, 3), compare_to=other)
+    assert viz.view == "compare"
+    # the same place when the other model has it, clamped to its shape otherwise
+    assert viz.compare_head == (1, 3)
+    info = viz.get_state()["_compare"]
+    assert {k: info[k] for k in ("model_name", "n_layers", "n_heads", "scale", "mask")} == {
+        "model_name": "other-model",
+        "n_layers": 2,
+        "n_heads": 5,
+        "scale": 0.5,
+        "mask": "causal",
+    }
+    assert info["capture_id"] != viz._capture_id  # layouts of the two are cached apart
+    # compare_head and viz.compare follow the other capture's shape (5 heads, 2 layers)
+    assert viz.compare(0, 4).compare_head == (0, 4)
+    with pytest.raises(ValueError, match=r"of other-model.*layers 0..1 and heads 0..4"):
+        viz.compare(2, 0)
+    with pytest.raises(traitlets.TraitError, match="out of range"):
+        viz.compare_head = (0, 5)
+    assert viz.compare_head == (0, 4)
+
+
+def test_the_right_panel_fetches_its_head_from_the_other_capture(capture: av.Capture) -> None:
+    other = other_model(capture)
+    viz = av.AttentionViz(capture, compare_to=other)
+    content, buffers = fetch(
+        viz, {"type": "qk", "request": 3, "layer": 1, "head": 4, "source": "compare"}
+    )
+    assert (content["type"], content["layer"], content["head"]) == ("qk", 1, 4)
+    queries, keys = other.qk(1, 4)
+    np.testing.assert_array_equal(
+        np.frombuffer(buffers[0], "<f2"), queries.astype(np.float16).ravel()
+    )
+    np.testing.assert_array_equal(np.frombuffer(buffers[1], "<f2"), keys.astype(np.float16).ravel())
+    # without "source" the request is for the shown capture, whose head 4 does not exist
+    content, _ = fetch(viz, {"type": "qk", "request": 4, "layer": 1, "head": 4})
+    assert content["type"] == "qk-error" and "out of range" in content["message"]
+
+
+def test_compare_to_needs_the_same_token_rows(capture: av.Capture) -> None:
+    tokens = capture.tokens.copy()
+    tokens.loc[7, "text"] = "cow"  # "dog"
+    shape = (1, 1, len(tokens), 8)
+    changed = av.Capture.from_arrays(
+        tokens, np.ones(shape, np.float32), np.ones(shape, np.float32), scale=1.0, mask="causal"
+    )
+    with pytest.raises(ValueError, match=r"token 'text' differs from row 7 \('dog' vs 'cow'\)"):
+        av.AttentionViz(capture, compare_to=changed)
+    shorter = av.Capture.from_arrays(
+        tokens.iloc[:5],
+        np.ones((1, 1, 5, 8), np.float32),
+        np.ones((1, 1, 5, 8), np.float32),
+        scale=1.0,
+        mask="causal",
+    )
+    with pytest.raises(ValueError, match=r"different tokens \(9 vs 5 rows\)"):
+        av.AttentionViz(capture, compare_to=shorter)
+    with pytest.raises(TypeError, match=r"compare_to needs an attentionviz\.Capture"):
+        av.AttentionViz(capture, compare_to="model.attnviz")  # type: ignore[arg-type]
+
+
+def test_the_two_model_compare_view_is_not_exported_as_html(capture: av.Capture) -> None:
+    viz = av.AttentionViz(capture, compare_to=other_model(capture))
+    with pytest.raises(ValueError, match=r"holds one capture.*other-model"):
+        html_bytes(viz, heads="current", progress=False)
+    viz.view = "head"  # the single-head view of the shown capture exports as before
+    assert b"attentionviz-state" in html_bytes(viz, heads="current", progress=False)

@@ -1,11 +1,15 @@
 /**
  * Q/K of any head, on demand. The view asks for heads it does not hold (matrix view
- * thumbnails) with a custom message `{type: "qk", request, layer, head}`; the host
- * (the Python widget, or a standalone host) answers `{type: "qk", request, ...meta}`
- * with two buffers, Q then K, or `{type: "qk-error", request, message}`.
+ * thumbnails) with a custom message `{type: "qk", request, layer, head}` (plus
+ * `source: "compare"` for a head of the compare view's other capture); the host (the
+ * Python widget, or a standalone host) answers `{type: "qk", request, ...meta}` with two
+ * buffers, Q then K, or `{type: "qk-error", request, message}`.
  */
 import { decodeMatrix } from './decode';
 import type { QKMeta, ViewModel } from './traits';
+
+/** Which capture a head belongs to: the shown one, or the compare view's other one. */
+export type QKSourceName = 'capture' | 'compare';
 
 export interface HeadQK {
   layer: number;
@@ -45,13 +49,16 @@ export class QKSource {
   /** Why the host can no longer answer (set by `disconnect`), or null. */
   private lost: string | null = null;
 
-  /** Q/K of (layer, head), from the host; `rows` asks for the first rows only. */
-  fetch(layer: number, head: number, rows?: number): Promise<HeadQK> {
+  /**
+   * Q/K of (layer, head), from the host; `rows` asks for the first rows only, `source`
+   * "compare" for a head of the compare view's other capture (`_compare`).
+   */
+  fetch(layer: number, head: number, rows?: number, source: QKSourceName = 'capture'): Promise<HeadQK> {
     if (this.lost !== null) return Promise.reject(new Error(this.lost));
     const request = this.nextRequest++;
     return new Promise<HeadQK>((resolve, reject) => {
       this.pending.set(request, { resolve, reject });
-      this.model.send(rows ? { type: 'qk', request, layer, head, rows } : { type: 'qk', request, layer, head });
+      this.model.send({ type: 'qk', request, layer, head, ...(rows ? { rows } : {}), ...(source === 'compare' ? { source } : {}) });
     });
   }
 

@@ -25,6 +25,19 @@ export interface TextInputInfo {
   bytes: number;
 }
 
+/**
+ * The capture of the compare view's right panel when it is another model's
+ * (`AttentionViz(cap, compare_to=other)`): same token rows, its own heads and attention.
+ */
+export interface CompareCapture {
+  model_name: string;
+  n_layers: number;
+  n_heads: number;
+  scale: number;
+  mask: 'causal' | 'bidirectional';
+  capture_id: string;
+}
+
 /** Describes the `_layout` buffer: a kernel-computed layout (layout_backend "kernel"). */
 export interface KernelLayoutMeta {
   layer: number;
@@ -91,6 +104,8 @@ export interface ViewTraits {
   error: string;
   /** The model for typed text; `{}` (or absent: standalone hosts) when there is none. */
   _text_input?: TextInputInfo | Record<string, never>;
+  /** The right panel's capture when it is another model's; `{}` (or absent) when it is this one. */
+  _compare?: CompareCapture | Record<string, never>;
 }
 
 export type ViewModel = AnyModel<ViewTraits>;

@@ -70,8 +70,9 @@ export const css = /* css */ `
 .attentionviz .av-compare-panel + .av-compare-panel { border-left: 1px solid var(--av-border); }
 .attentionviz .av-compare-panel .av-plot { flex: none; height: 480px; }
 .attentionviz .av-compare-header { display: flex; align-items: center; gap: 8px; padding: 3px 8px; color: var(--av-muted); background: var(--av-panel); border-bottom: 1px solid var(--av-border); white-space: nowrap; overflow: hidden; }
-.attentionviz .av-compare-header label { display: inline-flex; align-items: center; gap: 4px; }
-.attentionviz .av-compare-title { font-weight: 600; color: var(--av-fg); }
+.attentionviz .av-compare-header label { display: inline-flex; align-items: center; gap: 4px; flex: none; }
+/* A long model name gives way (ellipsis, full name on hover); the pickers never do. */
+.attentionviz .av-compare-title { font-weight: 600; color: var(--av-fg); min-width: 0; overflow: hidden; text-overflow: ellipsis; }
 .attentionviz .av-compare-status { overflow: hidden; text-overflow: ellipsis; }
 .attentionviz .av-matrix { padding: 8px; overflow: auto; max-height: 640px; }
 .attentionviz .av-matrix-grid { display: grid; gap: 4px; }

@@ -1,8 +1,10 @@
 /**
- * The compare view: two heads of one capture side by side, linked. The left panel shows
- * `head`, the right one `compare_head`; each is a HeadView panel (the single-head view's
- * scatterplot with the current projection, dims, normalization, colour and size modes)
- * under a small header "L2 H3" with its own layer/head pickers. Selection and search are
+ * The compare view: two heads side by side, linked: two heads of one capture, or (with
+ * `_compare`, Python's `compare_to=`) a head of another model's capture over the same
+ * token rows on the right. The left panel shows `head`, the right one `compare_head`;
+ * each is a HeadView panel (the single-head view's scatterplot with the current
+ * projection, dims, normalization, colour and size modes) under a small header "L2 H3"
+ * (with two models "model · L2 H3") with its own layer/head pickers. Selection and search are
  * model traits, so both panels show them; hovering a token in one panel emphasises its
  * query and key in the other and shows its tooltip there. The panels (two WebGL contexts)
  * exist only while the compare view is shown: a page of widgets stays far from the
@@ -119,8 +121,10 @@ export class CompareView {
     const title = h('span', { className: 'av-compare-title' });
     const status = h('span', { className: 'av-compare-status', attrs: { 'aria-live': 'polite' } });
     const range = (n: number): Array<[string, string]> => Array.from({ length: n }, (_, i) => [String(i), String(i)]);
-    const layer = select(range(this.ctx.model.get('n_layers')), '0', `${side} layer`);
-    const head = select(range(this.ctx.model.get('n_heads')), '0', `${side} head`);
+    // Each panel picks among its own capture's heads (the right one may be another model's).
+    const { nLayers, nHeads } = this.ctx.captureInfo(this.ctx.sourceOf(trait));
+    const layer = select(range(nLayers), '0', `${side} layer`);
+    const head = select(range(nHeads), '0', `${side} head`);
     const pick = (): void => this.ctx.update({ [trait]: [Number(layer.value), Number(head.value)] });
     layer.addEventListener('change', pick);
     head.addEventListener('change', pick);
@@ -152,9 +156,13 @@ export class CompareView {
 
   private syncHeaders(): void {
     const heads: Record<HeadTrait, [number, number]> = { head: this.ctx.model.get('head'), compare_head: this.ctx.compareHead() };
+    // Two models: each title names its model.
+    const twoModels = this.ctx.compareCapture() !== null;
     for (const panel of this.panels) {
       const [layer, head] = heads[panel.trait];
-      panel.title.textContent = `L${layer} H${head}`;
+      const model = twoModels ? `${this.ctx.captureInfo(this.ctx.sourceOf(panel.trait)).modelName} · ` : '';
+      panel.title.textContent = `${model}L${layer} H${head}`;
+      panel.title.title = panel.title.textContent;
       panel.layer.value = String(layer);
       panel.head.value = String(head);
     }

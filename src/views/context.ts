@@ -2,9 +2,9 @@
 import { jointLayout, layoutKey, type LayoutParams } from '../compute/layout';
 import type { LayoutPool } from '../compute/pool';
 import { decodeRows, encodeRows } from '../model/decode';
-import type { HeadQK, QKSource } from '../model/qk_source';
+import type { HeadQK, QKSource, QKSourceName } from '../model/qk_source';
 import type { TokenTable } from '../model/tokens';
-import type { ViewModel } from '../model/traits';
+import type { CompareCapture, ViewModel } from '../model/traits';
 import type { Theme } from '../ui/theme';
 import type { AddedText } from './added';
 
@@ -28,14 +28,15 @@ export class ViewContext {
     return { method, dims: Number(this.model.get('dims')) === 3 ? 3 : 2, normalize: this.model.get('normalize'), seed: 42 };
   }
 
-  /** Cache key of a layout of `qk` (which may be a prefix sample of the tokens). */
-  layoutKey(qk: Pick<HeadQK, 'layer' | 'head' | 'nTokens'>, params: LayoutParams): string {
-    return `${layoutKey(this.model.get('_capture_id') || 'capture', qk.layer, qk.head, params)}|${qk.nTokens}`;
+  /** Cache key of a layout of `qk` (which may be a prefix sample of the tokens) of capture `source`. */
+  layoutKey(qk: Pick<HeadQK, 'layer' | 'head' | 'nTokens'>, params: LayoutParams, source: QKSourceName = 'capture'): string {
+    const id = source === 'compare' ? `compare:${this.compareCapture()?.capture_id ?? ''}` : this.model.get('_capture_id') || 'capture';
+    return `${layoutKey(id, qk.layer, qk.head, params)}|${qk.nTokens}`;
   }
 
   /** A head's layout: cached, else from a worker, else (no workers) on this thread. */
-  layout(qk: HeadQK, params: LayoutParams, priority: number, onProgress?: (fraction: number, stage: string) => void): Promise<Float32Array> {
-    const key = this.layoutKey(qk, params);
+  layout(qk: HeadQK, params: LayoutParams, priority: number, onProgress?: (fraction: number, stage: string) => void, source: QKSourceName = 'capture'): Promise<Float32Array> {
+    const key = this.layoutKey(qk, params, source);
     if (this.pool) {
       return this.pool.run({ key, queries: qk.queries, keys: qk.keys, nTokens: qk.nTokens, dHead: qk.dHead, params, priority, onProgress });
     }
@@ -50,17 +51,37 @@ export class ViewContext {
     });
   }
 
+  /** The compare view's other capture (`AttentionViz(cap, compare_to=other)`), or null: the right panel shows this one. */
+  compareCapture(): CompareCapture | null {
+    const info = this.model.get('_compare');
+    return info && typeof info === 'object' && 'n_layers' in info ? (info as CompareCapture) : null;
+  }
+
+  /** Which capture a head trait's Q/K come from. */
+  sourceOf(trait: 'head' | 'compare_head'): QKSourceName {
+    return trait === 'compare_head' && this.compareCapture() ? 'compare' : 'capture';
+  }
+
+  /** Model name, shape and attention (scale, causal mask) of capture `source`. */
+  captureInfo(source: QKSourceName): { modelName: string; nLayers: number; nHeads: number; scale: number; causal: boolean } {
+    const other = source === 'compare' ? this.compareCapture() : null;
+    if (other) return { modelName: other.model_name, nLayers: other.n_layers, nHeads: other.n_heads, scale: other.scale, causal: other.mask === 'causal' };
+    const model = this.model;
+    return { modelName: model.get('model_name'), nLayers: model.get('n_layers'), nHeads: model.get('n_heads'), scale: model.get('scale'), causal: model.get('mask') === 'causal' };
+  }
+
   /**
-   * The right-hand head of the compare view: `compare_head` when it names a head of this
-   * capture, else the next head of `head`'s layer (wrapping).
+   * The right-hand head of the compare view: `compare_head` when it names a head of its
+   * capture, else the next head of `head`'s layer (wrapping) or, with another model's
+   * capture, its first head.
    */
   compareHead(): [number, number] {
-    const nLayers = this.model.get('n_layers');
-    const nHeads = this.model.get('n_heads');
+    const { nLayers, nHeads } = this.captureInfo(this.sourceOf('compare_head'));
     const chosen = this.model.get('compare_head');
     const valid = (value: unknown): value is [number, number] =>
       Array.isArray(value) && value.length === 2 && value.every(Number.isInteger) && value[0] >= 0 && value[0] < nLayers && value[1] >= 0 && value[1] < nHeads;
     if (valid(chosen)) return [chosen[0], chosen[1]];
+    if (this.compareCapture()) return [0, 0];
     const [layer, head] = this.model.get('head');
     return [layer, (head + 1) % Math.max(1, nHeads)];
   }

@@ -11,7 +11,7 @@ import { normSizes } from '../compute/sizes';
 import { pointsInPolygon } from '../compute/polygon';
 import { PointIndex } from '../compute/spatial';
 import { decodeMatrix } from '../model/decode';
-import { decodeHead, type HeadQK } from '../model/qk_source';
+import { decodeHead, type HeadQK, type QKSourceName } from '../model/qk_source';
 import type { Figure } from '../export/figure';
 import { checkPngScale, composePng, type PngPanel } from '../export/png';
 import { figuresToSvg } from '../export/svg';
@@ -102,6 +102,10 @@ export class HeadView {
   private readonly setStatus: (text: string) => void;
   /** Q/K fetched for `compare_head`, kept while only the layout settings change. */
   private fetched: HeadQK | null = null;
+  /** The capture whose head this plot shows (the compare view's right panel may show another model's). */
+  private get source(): QKSourceName {
+    return this.ctx.sourceOf(this.headTrait);
+  }
 
   constructor(
     private readonly ctx: ViewContext,
@@ -182,7 +186,7 @@ export class HeadView {
     if (this.headTrait === 'compare_head') {
       const [layer, head] = this.ctx.compareHead();
       const kept = this.fetched;
-      const found = kept && kept.layer === layer && kept.head === head ? Promise.resolve(kept) : this.ctx.qk.fetch(layer, head);
+      const found = kept && kept.layer === layer && kept.head === head ? Promise.resolve(kept) : this.ctx.qk.fetch(layer, head, undefined, this.source);
       found.then(
         (qk) => {
           this.fetched = qk;
@@ -212,8 +216,8 @@ export class HeadView {
       return priority <= 1 && !onScreen.some(([l, h]) => Number(layer) === l && Number(head) === h);
     });
     const method = METHOD_NAMES[wanted.method] ?? wanted.method;
-    const cached = this.ctx.pool?.cached(this.ctx.layoutKey(qk, wanted));
-    const first = cached ? Promise.resolve(cached) : this.ctx.layout(qk, pcaParams, 0);
+    const cached = this.ctx.pool?.cached(this.ctx.layoutKey(qk, wanted, this.source));
+    const first = cached ? Promise.resolve(cached) : this.ctx.layout(qk, pcaParams, 0, undefined, this.source);
     first
       .then((positions) => {
         if (request !== this.request) return;
@@ -226,9 +230,15 @@ export class HeadView {
         }
         this.setStatus(`${this.describe(qk)} · PCA shown · ${method} starting…`);
         return this.ctx
-          .layout(qk, wanted, 1, (fraction, stage) => {
-            if (request === this.request) this.setStatus(`${this.describe(qk)} · PCA shown · ${method} ${stage} ${Math.round(fraction * 100)}%`);
-          })
+          .layout(
+            qk,
+            wanted,
+            1,
+            (fraction, stage) => {
+              if (request === this.request) this.setStatus(`${this.describe(qk)} · PCA shown · ${method} ${stage} ${Math.round(fraction * 100)}%`);
+            },
+            this.source,
+          )
           .then((positions) => {
             if (request === this.request) this.show(qk, positions, wanted.dims, wanted.method);
           });
@@ -380,7 +390,7 @@ export class HeadView {
       lines: this.lineList,
       labels,
       legend: this.legendEntries,
-      title: `${this.ctx.model.get('model_name') || 'attentionviz'} · layer ${qk.layer} head ${qk.head} · ${METHOD_NAMES[method] ?? method}`,
+      title: `${this.ctx.captureInfo(this.source).modelName || 'attentionviz'} · layer ${qk.layer} head ${qk.head} · ${METHOD_NAMES[method] ?? method}`,
     };
   }
 
@@ -425,7 +435,8 @@ export class HeadView {
     // The capture's head and layout; typed-in tokens (if any) are placed into it.
     this.base = { qk, positions, dims, method };
     let marked: Float32Array | null = null;
-    if (this.ctx.added) {
+    // Typed-in text is run through the shown capture's model: not placed in another model's heads.
+    if (this.ctx.added && this.source === 'capture') {
       try {
         const params = { method: method as LayoutMethod, dims, normalize: this.ctx.model.get('normalize') };
         ({ qk, positions, marked } = this.ctx.added.augment(qk, positions, params));
@@ -480,8 +491,9 @@ export class HeadView {
     const { qk } = this.shown;
     if (row >= qk.nTokens) return null;
     const sequence = tokens.rowsBySeq.get(tokens.seq[row]) ?? [row];
-    const keyRows = allowedKeys(sequence, sequence.indexOf(row), this.ctx.model.get('mask') === 'causal');
-    const weights = attentionRow(qk.queries, qk.keys, qk.dHead, row, keyRows, this.ctx.model.get('scale'));
+    const { scale, causal } = this.ctx.captureInfo(this.source); // this plot's capture's attention
+    const keyRows = allowedKeys(sequence, sequence.indexOf(row), causal);
+    const weights = attentionRow(qk.queries, qk.keys, qk.dHead, row, keyRows, scale);
     const best = topK(weights, this.ctx.model.get('top_k'));
     return { row, targets: best.map((i) => ({ row: keyRows[i], weight: weights[i] })) };
   }

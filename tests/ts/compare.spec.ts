@@ -4,7 +4,7 @@
  * the linking: hover in one panel emphasises the token in the other, selection (lasso,
  * model side) and search show in both, pickers and entry points set the right traits.
  */
-import { hostModel, type HostedHead } from '../../src/host';
+import { hostModel, type HostOptions, type HostedHead } from '../../src/host';
 import { decodeRows, encodeRows } from '../../src/model/decode';
 import type { MemoryModel } from '../../src/model/memory_model';
 import type { ViewTraits } from '../../src/model/traits';
@@ -41,8 +41,9 @@ const containers: HTMLElement[] = [];
 const cleanups: Array<() => void> = [];
 
 /** The whole view on a kernel-free host, opened on `traits` (compare view unless told). */
-function mountedView(traits: Partial<ViewTraits> = {}): { model: Model; root: HTMLElement } {
+function mountedView(traits: Partial<ViewTraits> = {}, compareFor?: HostOptions['compareFor']): { model: Model; root: HTMLElement } {
   const host = hostModel({
+    compareFor,
     traits: {
       n_layers: 2,
       n_heads: 3,
@@ -73,8 +74,8 @@ function mountedView(traits: Partial<ViewTraits> = {}): { model: Model; root: HT
 }
 
 /** The compare view, mounted, once both panels show their points. */
-async function mounted(traits: Partial<ViewTraits> = {}): Promise<{ model: Model; root: HTMLElement; left: Panel; right: Panel }> {
-  const { model, root } = mountedView(traits);
+async function mounted(traits: Partial<ViewTraits> = {}, compareFor?: HostOptions['compareFor']): Promise<{ model: Model; root: HTMLElement; left: Panel; right: Panel }> {
+  const { model, root } = mountedView(traits, compareFor);
   const [left, right] = await panelsReady(root);
   return { model, root, left, right };
 }
@@ -300,6 +301,39 @@ describe('compare view', () => {
     expect(figures[1].getAttribute('transform')).toBe(`translate(${widths[0]} 0)`);
     // Every query and key of each head is a circle in its own panel.
     expect(figures.map((figure) => figure.querySelectorAll('circle[fill-opacity]').length)).toEqual([2 * N_TOKENS, 2 * N_TOKENS]);
+  }, VIEW_TIMEOUT);
+
+  it('with another model (compare_to) the right panel shows its heads, pickers, name and causal attention', async () => {
+    const asked: Array<[number, number]> = [];
+    // The other model: 1 layer x 5 heads over the same tokens, causal, its own Q/K.
+    const otherHead = (layer: number, head: number): HostedHead => {
+      asked.push([layer, head]);
+      const found = fakeHead(7 + layer, head); // other numbers than any head of the main capture
+      return { ...found, meta: { ...found.meta, layer, head } };
+    };
+    const { model, left, right } = await mounted(
+      {
+        model_name: 'main-model',
+        compare_head: [0, 4],
+        _compare: { model_name: 'other-model', n_layers: 1, n_heads: 5, scale: 0.5, mask: 'causal', capture_id: 'other' },
+      },
+      otherHead,
+    );
+    expect(asked).toEqual([[0, 4]]);
+    expect([right.dataset.layer, right.dataset.head]).toEqual(['0', '4']);
+    expect(right.querySelector('.av-compare-title')!.textContent).toBe('other-model · L0 H4');
+    expect(left.querySelector('.av-compare-title')!.textContent).toBe('main-model · L0 H0');
+    const options = (panel: Panel): number[] => [...panel.querySelectorAll<HTMLSelectElement>('.av-compare-header select')].map((picker) => picker.options.length);
+    expect(options(right)).toEqual([1, 5]);
+    expect(options(left)).toEqual([2, 3]);
+    expect(right.attentionviz.pointCount()).toBe(2 * N_TOKENS);
+    // Its points are its own head's: not the left panel's layout.
+    const far = positions(left).some(([x, y], i) => Math.hypot(x - positions(right)[i][0], y - positions(right)[i][1]) > 5);
+    expect(far).toBeTrue();
+    // Selecting the first token of a sentence: bidirectional on the left (top_k = 3 keys),
+    // causal on the right (the first token sees only itself).
+    model.set('_selected_rows', encodeRows([TOKENS_PER_SEQ]));
+    await waitFor(() => left.dataset.lines === '3' && right.dataset.lines === '1', 'lines by each capture\'s mask');
   }, VIEW_TIMEOUT);
 
   it('a missing or out-of-range compare_head (older saved state) falls back to the next head', async () => {

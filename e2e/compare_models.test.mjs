@@ -1,0 +1,66 @@
+// examples/compare_models.ipynb in a real JupyterLab: AttentionViz(cap, compare_to=other)
+// shows the trained MiniLM beside the same architecture untrained, each panel drawing its
+// own capture's head, and a lasso in the untrained panel selects the same token rows in
+// both and in viz.selection.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { OUTPUT, appErrors, canvasStats, consoleErrors, lab, lassoRect, page, pollKernel, useLab } from './lab.mjs';
+
+useLab();
+
+const panels = '.attentionviz .av-compare-panel';
+
+test('the notebook runs and shows the two models side by side, each its own head', { timeout: 600_000 }, async () => {
+  await page.goto(`${lab.url}/lab/tree/compare_models.ipynb?reset&token=${lab.token}`);
+  await page.waitForFunction(() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel, null, { timeout: 120_000 });
+  await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
+  await page.waitForFunction(
+    (selector) => {
+      const found = [...document.querySelectorAll(selector)];
+      return found.length === 2 && found.every((panel) => panel.dataset.ready === 'true' && panel.attentionviz.pointCount() > 0);
+    },
+    panels,
+    { timeout: 400_000 },
+  );
+  const titles = await page.locator(`${panels} .av-compare-title`).allTextContents();
+  assert.deepEqual(titles, ['sentence-transformers/all-MiniLM-L6-v2 · L2 H3', 'all-MiniLM-L6-v2, untrained · L2 H3']);
+  for (const side of ['left', 'right']) {
+    const { variance } = await canvasStats(page, `${panels}[data-side="${side}"]`);
+    assert.ok(variance > 20, `the ${side} panel looks blank (luma variance ${variance})`);
+  }
+  // Same head index, different models: the layouts differ.
+  const moved = await page.evaluate((selector) => {
+    const [left, right] = [...document.querySelectorAll(selector)].map((panel) => panel.attentionviz);
+    const n = left.pointCount();
+    let far = 0;
+    for (let i = 0; i < n; i++) {
+      const [a, b] = [left.canvasPosition(i), right.canvasPosition(i)];
+      if (Math.hypot(a[0] - b[0], a[1] - b[1]) > 10) far++;
+    }
+    return far / n;
+  }, panels);
+  assert.ok(moved > 0.5, `the right panel looks like the left one (${moved} of the points moved)`);
+  await page.locator('.attentionviz').scrollIntoViewIfNeeded();
+  await page.locator('.attentionviz').screenshot({ path: join(OUTPUT, 'compare-models.png') });
+});
+
+test('a lasso in the untrained model\'s panel selects the same rows in both panels and in viz.selection', { timeout: 120_000 }, async () => {
+  const expected = await lassoRect(page, `${panels}[data-side="right"]`, [0.3, 0.3, 0.7, 0.7]);
+  assert.ok(expected.length > 0, 'the lasso region holds points');
+  const rows = await pollKernel(page, 'import json\nprint(json.dumps([int(r) for r in viz.selected_rows]))', (value) => value.length > 0);
+  assert.deepEqual(rows, expected);
+  const highlighted = await page.evaluate((selector) =>
+    [...document.querySelectorAll(selector)].map((element) => {
+      const handle = element.attentionviz;
+      const n = handle.pointCount() / 2;
+      return Array.from({ length: n }, (_, r) => r).filter((r) => handle.emphasis(r) === 2 && handle.emphasis(n + r) === 2);
+    }),
+  panels);
+  assert.deepEqual(highlighted, [expected, expected]);
+  await page.locator('.attentionviz').screenshot({ path: join(OUTPUT, 'compare-models-lasso.png') });
+});
+
+test('no errors in the browser console', () => {
+  assert.deepEqual(appErrors(consoleErrors), []);
+});
