@@ -1,15 +1,30 @@
 // examples/compare_models.ipynb in a real JupyterLab: AttentionViz(cap, compare_to=other)
 // shows the trained MiniLM beside the same architecture untrained, each panel drawing its
 // own capture's head, and a lasso in the untrained panel selects the same token rows in
-// both and in viz.selection.
+// both and in viz.selection; the standalone HTML export holds both models.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { OUTPUT, appErrors, canvasStats, consoleErrors, lab, lassoRect, page, pollKernel, useLab } from './lab.mjs';
+import { pathToFileURL } from 'node:url';
+import { OUTPUT, appErrors, browser, canvasStats, consoleErrors, lab, lassoRect, newPage, page, pollKernel, runInKernel, useLab } from './lab.mjs';
 
 useLab();
 
 const panels = '.attentionviz .av-compare-panel';
+
+/** Fraction of points more than 10 px apart between the left and the right panel of `target`. */
+function movedFraction(target) {
+  return target.evaluate((selector) => {
+    const [left, right] = [...document.querySelectorAll(selector)].map((panel) => panel.attentionviz);
+    const n = left.pointCount();
+    let far = 0;
+    for (let i = 0; i < n; i++) {
+      const [a, b] = [left.canvasPosition(i), right.canvasPosition(i)];
+      if (Math.hypot(a[0] - b[0], a[1] - b[1]) > 10) far++;
+    }
+    return far / n;
+  }, panels);
+}
 
 test('the notebook runs and shows the two models side by side, each its own head', { timeout: 600_000 }, async () => {
   await page.goto(`${lab.url}/lab/tree/compare_models.ipynb?reset&token=${lab.token}`);
@@ -30,16 +45,7 @@ test('the notebook runs and shows the two models side by side, each its own head
     assert.ok(variance > 20, `the ${side} panel looks blank (luma variance ${variance})`);
   }
   // Same head index, different models: the layouts differ.
-  const moved = await page.evaluate((selector) => {
-    const [left, right] = [...document.querySelectorAll(selector)].map((panel) => panel.attentionviz);
-    const n = left.pointCount();
-    let far = 0;
-    for (let i = 0; i < n; i++) {
-      const [a, b] = [left.canvasPosition(i), right.canvasPosition(i)];
-      if (Math.hypot(a[0] - b[0], a[1] - b[1]) > 10) far++;
-    }
-    return far / n;
-  }, panels);
+  const moved = await movedFraction(page);
   assert.ok(moved > 0.5, `the right panel looks like the left one (${moved} of the points moved)`);
   await page.locator('.attentionviz').scrollIntoViewIfNeeded();
   await page.locator('.attentionviz').screenshot({ path: join(OUTPUT, 'compare-models.png') });
@@ -59,6 +65,30 @@ test('a lasso in the untrained model\'s panel selects the same rows in both pane
   panels);
   assert.deepEqual(highlighted, [expected, expected]);
   await page.locator('.attentionviz').screenshot({ path: join(OUTPUT, 'compare-models-lasso.png') });
+});
+
+test('the standalone HTML export reopens with both models, each panel its own capture', { timeout: 300_000 }, async () => {
+  const path = join(OUTPUT, 'compare-models.html');
+  await runInKernel(page, `viz.save(${JSON.stringify(path)}, heads="current", progress=False)`);
+  const exported = await newPage(browser, consoleErrors);
+  try {
+    await exported.goto(pathToFileURL(path).href);
+    await exported.waitForFunction(
+      (selector) => {
+        const found = [...document.querySelectorAll(selector)];
+        return found.length === 2 && found.every((panel) => panel.dataset.ready === 'true' && panel.attentionviz.pointCount() > 0);
+      },
+      panels,
+      { timeout: 120_000 },
+    );
+    const titles = await exported.locator(`${panels} .av-compare-title`).allTextContents();
+    assert.deepEqual(titles, ['sentence-transformers/all-MiniLM-L6-v2 · L2 H3', 'all-MiniLM-L6-v2, untrained · L2 H3']);
+    // The page's right panel draws the untrained model's head: its own layout.
+    assert.ok((await movedFraction(exported)) > 0.5, 'the right panel of the page looks like the left one');
+    await exported.screenshot({ path: join(OUTPUT, 'compare-models-standalone.png') });
+  } finally {
+    await exported.close();
+  }
 });
 
 test('no errors in the browser console', () => {

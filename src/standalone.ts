@@ -15,6 +15,8 @@ export interface StandaloneState {
   /** "layer,head" -> [queries, keys], base64 of little-endian matrices. */
   heads: Record<string, [string, string]>;
   selected_rows?: string;
+  /** With `compare_to=`: the other capture's heads for the compare view's right panel (`traits._compare`). */
+  compare?: { d_head: number; heads: Record<string, [string, string]> };
 }
 
 /** `Uint8Array.fromBase64` (TC39 proposal-arraybuffer-base64; Chromium 140+, Firefox 133+, Safari 18.2+). */
@@ -42,20 +44,27 @@ export function base64ToView(text: string, limit?: number, native = nativeFromBa
   return new DataView(bytes.buffer, bytes.byteOffset, length);
 }
 
-export function mountStandalone(el: HTMLElement, state: StandaloneState): () => void {
-  const qkFor = (layer: number, head: number, rows?: number): HostedHead => {
-    const pair = state.heads[`${layer},${head}`];
+/** Q/K of the embedded heads `heads` of a capture with `dHead` (first `rows` rows when asked). */
+function embeddedHeads(state: StandaloneState, heads: Record<string, [string, string]>, dHead: number, which: string) {
+  return (layer: number, head: number, rows?: number): HostedHead => {
+    const pair = heads[`${layer},${head}`];
     if (!pair) {
-      throw new Error(`this file holds no Q/K for layer ${layer} head ${head}`);
+      throw new Error(`this file holds no Q/K for ${which}layer ${layer} head ${head}`);
     }
     const n = rows && rows < state.n_tokens ? rows : state.n_tokens;
-    const bytes = n * state.d_head * (state.dtype === 'float16' ? 2 : 4);
+    const bytes = n * dHead * (state.dtype === 'float16' ? 2 : 4);
     return {
       queries: base64ToView(pair[0], bytes),
       keys: base64ToView(pair[1], bytes),
-      meta: { layer, head, n_tokens: n, d_head: state.d_head, dtype: state.dtype },
+      meta: { layer, head, n_tokens: n, d_head: dHead, dtype: state.dtype },
     };
   };
+}
+
+export function mountStandalone(el: HTMLElement, state: StandaloneState): () => void {
+  const qkFor = embeddedHeads(state, state.heads, state.d_head, '');
+  const other = state.compare;
+  const compareFor = other ? embeddedHeads(state, other.heads, other.d_head, `${state.traits._compare?.model_name ?? 'the compared model'} `) : undefined;
   const [layer, head] = state.traits.head;
   return mountHost(el, {
     traits: {
@@ -66,6 +75,7 @@ export function mountStandalone(el: HTMLElement, state: StandaloneState): () => 
     },
     first: qkFor(layer, head),
     qkFor,
+    compareFor,
     html: () => pageWithoutView(el),
   });
 }

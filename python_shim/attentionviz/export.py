@@ -19,6 +19,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 if TYPE_CHECKING:
+    from .capture import Capture
     from .widget import AttentionViz
 
 _STATIC = pathlib.Path(__file__).parent / "static"
@@ -77,6 +78,22 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> pathlib.Path:
     return target
 
 
+def _embed_heads(
+    capture: Capture, wanted: Iterable[tuple[int, int]], progress: bool
+) -> dict[str, list[str]]:
+    """``{"layer,head": [Q, K]}``, base64 of little-endian fp16 matrices."""
+    encoded: dict[str, list[str]] = {}
+    for layer, head in tqdm(list(wanted), desc="embedding heads", disable=not progress):
+        if capture.dtype == "float16":  # the stored bytes are the page's: no float32 detour
+            q_bytes, k_bytes = capture._qk_bytes(layer, head)
+        else:
+            queries, keys = capture.qk(layer, head)
+            q_bytes = np.ascontiguousarray(queries, dtype="<f2").tobytes()
+            k_bytes = np.ascontiguousarray(keys, dtype="<f2").tobytes()
+        encoded[f"{layer},{head}"] = [_b64(q_bytes), _b64(k_bytes)]
+    return encoded
+
+
 def _public_traits(viz: AttentionViz) -> dict[str, Any]:
     """The widget's view state (binary traits travel base64-encoded beside it)."""
     return {name: _jsonable(getattr(viz, name)) for name in viz.VIEW_STATE}
@@ -131,7 +148,8 @@ def to_html(
 
     ``heads="all"`` embeds every layer x head (fp16) so the page can switch heads;
     ``"current"`` (the shown head, and in the compare view ``compare_head`` too) or a list
-    of ``(layer, head)`` keeps the file smaller.
+    of ``(layer, head)`` keeps the file smaller. With ``compare_to=`` the other capture's
+    heads are embedded too (all of them, or else the right panel's).
     """
     return write_atomic(path, html_bytes(viz, heads=heads, progress=progress))
 
@@ -150,39 +168,36 @@ def html_bytes(
             "reinstall attentionviz from a wheel or run `npm run build:prod`"
         )
     capture = viz.capture
-    if viz._compare and viz.view == "compare":
-        raise ValueError(
-            "a standalone HTML page holds one capture, and this compare view shows two "
-            f"({capture.model_name} and {viz._compare['model_name']}): save it as PNG or "
-            "SVG, or export the single-head view (viz.view = 'head')"
-        )
     if heads == "all":
         wanted = [(la, h) for la in range(capture.n_layers) for h in range(capture.n_heads)]
     elif heads == "current":
         wanted = [tuple(viz.head)]
-        if viz.view == "compare" and tuple(viz.compare_head) not in wanted:
+        two_heads = viz.view == "compare" and viz._compare_capture is None
+        if two_heads and tuple(viz.compare_head) not in wanted:
             wanted.append(tuple(viz.compare_head))  # both heads on screen
     else:
         wanted = [(int(la), int(h)) for la, h in heads]  # type: ignore[union-attr]
-    encoded: dict[str, list[str]] = {}
-    d_head = capture.d_head
-    for layer, head in tqdm(wanted, desc="embedding heads", disable=not progress):
-        if capture.dtype == "float16":  # the stored bytes are the page's: no float32 detour
-            q_bytes, k_bytes = capture._qk_bytes(layer, head)
-        else:
-            queries, keys = capture.qk(layer, head)
-            q_bytes = np.ascontiguousarray(queries, dtype="<f2").tobytes()
-            k_bytes = np.ascontiguousarray(keys, dtype="<f2").tobytes()
-        encoded[f"{layer},{head}"] = [_b64(q_bytes), _b64(k_bytes)]
     state = {
         "traits": _public_traits(viz),
         "tokens": _b64(viz._tokens),
         "dtype": "float16",
         "n_tokens": capture.n_tokens,
-        "d_head": d_head,
-        "heads": encoded,
+        "d_head": capture.d_head,
+        "heads": _embed_heads(capture, wanted, progress),
         "selected_rows": _b64(viz._selected_rows),
     }
+    other = viz._compare_capture
+    if other is not None:
+        # compare_to: the other model's heads for the right panel (all, or the one shown)
+        if heads == "all":
+            theirs = [(la, h) for la in range(other.n_layers) for h in range(other.n_heads)]
+        else:
+            theirs = [tuple(viz.compare_head)]
+        state["traits"]["_compare"] = dict(viz._compare)
+        state["compare"] = {
+            "d_head": other.d_head,
+            "heads": _embed_heads(other, theirs, progress),
+        }
     page = _PAGE.format(
         title=html.escape(f"attentionviz · {viz.model_name or 'capture'}"),
         state=_json_for_script(state),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -220,9 +221,17 @@ def test_compare_to_needs_the_same_token_rows(capture: av.Capture) -> None:
         av.AttentionViz(capture, compare_to="model.attnviz")  # type: ignore[arg-type]
 
 
-def test_the_two_model_compare_view_is_not_exported_as_html(capture: av.Capture) -> None:
-    viz = av.AttentionViz(capture, compare_to=other_model(capture))
-    with pytest.raises(ValueError, match=r"holds one capture.*other-model"):
-        html_bytes(viz, heads="current", progress=False)
-    viz.view = "head"  # the single-head view of the shown capture exports as before
-    assert b"attentionviz-state" in html_bytes(viz, heads="current", progress=False)
+def test_the_two_model_compare_view_exports_both_captures_to_html(capture: av.Capture) -> None:
+    other = other_model(capture)
+    viz = av.AttentionViz(capture, head=(1, 2), compare_to=other).compare(0, 4)
+    state = embedded_state(html_bytes(viz, heads="current", progress=False))
+    assert state["traits"]["_compare"]["model_name"] == "other-model"
+    assert sorted(state["heads"]) == ["1,2"]
+    assert sorted(state["compare"]["heads"]) == ["0,4"]  # the other model's head shown
+    queries, _ = other.qk(0, 4)
+    embedded = np.frombuffer(base64.b64decode(state["compare"]["heads"]["0,4"][0]), "<f2")
+    np.testing.assert_array_equal(embedded, queries.astype(np.float16).ravel())
+    everything = embedded_state(html_bytes(viz, progress=False))
+    assert len(everything["heads"]) == 3 * 4 and len(everything["compare"]["heads"]) == 2 * 5
+    # one capture: no compare section
+    assert "compare" not in embedded_state(html_bytes(av.AttentionViz(capture), progress=False))
