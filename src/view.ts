@@ -109,7 +109,7 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
   const normalizeControl = toolbar.checkbox('normalize', 'Translate keys to the query centroid and equalise Q/K norms (attention unchanged)', model.get('normalize'), (normalize) => ctx.update({ normalize }));
   const colorControl = toolbar.select('colour', colorModes(null), model.get('color_by'), (color_by) => ctx.update({ color_by }));
   const sizeControl = toolbar.select('size', [['none', 'uniform'], ['norm', 'by |q|, |k|']], model.get('size_by') ?? 'none', (size_by) => ctx.update({ size_by }));
-  const orderControl = toolbar.select('order', [['index', 'layer x head'], ['entropy', 'entropy ↑'], ['distance', 'Q-K distance ↑']], model.get('matrix_order'), (matrix_order) => ctx.update({ matrix_order }));
+  const orderControl = toolbar.select('order', [['index', 'layer x head'], ['entropy', 'entropy ↑'], ['distance', 'Q-K distance ↑'], ['offset', 'attended offset ↑']], model.get('matrix_order'), (matrix_order) => ctx.update({ matrix_order }));
   const searchControl = toolbar.search('search token', model.get('search'), (search) => ctx.update({ search }));
   const resetControl = toolbar.button('reset', 'Reset the camera (r)', () => (model.get('view') === 'compare' ? compareView : headView).resetCamera());
   // Compare: this head beside the next one of its layer (pick another in the right panel's header).

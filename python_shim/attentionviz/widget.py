@@ -191,7 +191,10 @@ class AttentionViz(anywidget.AnyWidget):
     search = t.Unicode("", help="highlight tokens whose text matches").tag(sync=True)
     top_k = t.Int(5, help="attention lines drawn from a clicked query").tag(sync=True)
     matrix_order = t.Enum(
-        ["index", "entropy", "distance"], "index", help="order of the matrix view cells"
+        ["index", "entropy", "distance", "offset"],
+        "index",
+        help="order of the matrix view cells: layer x head, or ascending attention entropy, "
+        "query-key centroid distance or mean attended offset (positional bias)",
     ).tag(sync=True)
     camera = t.Dict(help="the single-head camera, as the view last left it").tag(sync=True)
     theme = t.Enum(["auto", "light", "dark"], "auto", help="auto follows JupyterLab").tag(sync=True)

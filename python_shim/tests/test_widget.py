@@ -88,6 +88,17 @@ def test_traits_round_trip_from_the_frontend(small_capture: av.Capture) -> None:
     assert viz._qk_meta["layer"] == 2 and viz._qk_meta["head"] == 1
 
 
+def test_matrix_order_takes_each_summary_number_and_nothing_else(
+    small_capture: av.Capture,
+) -> None:
+    for order in ("index", "entropy", "distance", "offset"):
+        assert av.AttentionViz(small_capture, matrix_order=order).matrix_order == order
+    viz = av.AttentionViz(small_capture)
+    with pytest.raises(traitlets.TraitError, match="matrix_order"):
+        viz.matrix_order = "bias"
+    assert viz.matrix_order == "index"
+
+
 def test_selection_from_the_frontend_is_a_dataframe_of_token_rows(
     small_capture: av.Capture,
 ) -> None:

@@ -79,7 +79,8 @@ export interface ViewTraits {
   search: string;
   /** Attention lines drawn from a clicked query. */
   top_k: number;
-  matrix_order: 'index' | 'entropy' | 'distance';
+  /** Matrix cells by layer x head, or ascending by a per-head summary number (offset: mean attended distance in tokens). */
+  matrix_order: 'index' | 'entropy' | 'distance' | 'offset';
   /** Camera of the single-head view: {x, y, z, zoom, tx, ty, tz}. */
   camera: Record<string, number>;
   /** Attention scale of the capture: logits = q.k * scale. */

@@ -227,7 +227,8 @@ export class MatrixView {
     const stats = cell.stats;
     const order = this.ctx.model.get('matrix_order');
     if (!stats) return;
-    const value = order === 'distance' ? `dist ${stats.distance.toFixed(2)}` : order === 'entropy' ? `H ${stats.entropy.toFixed(2)}` : `H ${stats.entropy.toFixed(2)}`;
+    // The number the cells are sorted by (entropy when in layer x head order).
+    const value = order === 'distance' ? `dist ${stats.distance.toFixed(2)}` : order === 'offset' ? `off ${stats.offset.toFixed(1)}` : `H ${stats.entropy.toFixed(2)}`;
     cell.caption.textContent = `L${cell.layer} H${cell.head} · ${value}`;
     cell.element.title = `layer ${cell.layer}, head ${cell.head}\nattention entropy ${stats.entropy.toFixed(3)} nats\nquery-key centroid distance ${stats.distance.toFixed(3)}\nmean attended offset ${stats.offset.toFixed(2)} tokens\nclick to open`;
   }

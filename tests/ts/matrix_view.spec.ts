@@ -94,7 +94,7 @@ describe('matrix view PNG export', () => {
   let cleanup: (() => void) | null = null;
   afterEach(() => cleanup?.());
 
-  it('viz.save("matrix.png") draws every head\'s thumbnail in a layers x heads grid with captions; SVG is refused with a reason', async () => {
+  it('sorts by attended offset, and viz.save("matrix.png") draws every thumbnail in the grid with captions; SVG is refused', async () => {
     const container = document.createElement('div');
     container.style.width = '800px';
     document.body.append(container);
@@ -121,6 +121,12 @@ describe('matrix view PNG export', () => {
     };
     const root = await waitFor(() => container.querySelector<HTMLElement>('[data-testid="attentionviz"]'), 'the view root');
     await waitFor(() => root.dataset.matrixStats === String(N_LAYERS * N_HEADS), 'every thumbnail and caption');
+    // Sorted by positional bias: captions name the offset, cells ascend by it.
+    host.model.set('matrix_order', 'offset');
+    const offsets = [...root.querySelectorAll('.av-cell-caption')].map((caption) => Number(/off (\d+\.\d)$/.exec(caption.textContent ?? '')?.[1]));
+    expect(offsets.every(Number.isFinite)).withContext(`captions ${offsets}`).toBeTrue();
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    expect(new Set(offsets).size).toBeGreaterThan(1); // the order is by a number that differs between heads
     const answers = new Map<number, { type?: string; message?: string; bytes?: ArrayBuffer }>();
     const send = host.model.send.bind(host.model);
     spyOn(host.model, 'send').and.callFake((content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]) => {
