@@ -80,7 +80,9 @@ export const css = /* css */ `
 .attentionviz .av-cell:hover { border-color: #5b7cfa; }
 .attentionviz .av-cell canvas { display: block; }
 .attentionviz .av-cell-pending canvas { opacity: 0.35; }
-.attentionviz .av-cell-caption { font-size: 10px; color: var(--av-muted); white-space: nowrap; overflow: hidden; max-width: 100%; }
+.attentionviz .av-cell-caption { font-size: 10px; line-height: 1.25; text-align: center; color: var(--av-muted); white-space: nowrap; overflow: hidden; max-width: 100%; }
+.attentionviz .av-cell-caption span { display: block; }
+.attentionviz .av-cell-caption .av-cell-sep { display: none; }
 .attentionviz .av-plot canvas { display: block; }
 .attentionviz .av-lasso { position: absolute; inset: 0; width: 100%; height: 100%; pointer-events: none; }
 .attentionviz .av-lasso polyline { fill: rgba(100, 140, 255, 0.12); stroke: #5b7cfa; stroke-width: 1.5; stroke-dasharray: 4 3; }

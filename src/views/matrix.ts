@@ -229,7 +229,8 @@ export class MatrixView {
     if (!stats) return;
     // The number the cells are sorted by (entropy when in layer x head order).
     const value = order === 'distance' ? `dist ${stats.distance.toFixed(2)}` : order === 'offset' ? `off ${stats.offset.toFixed(1)}` : `H ${stats.entropy.toFixed(2)}`;
-    cell.caption.textContent = `L${cell.layer} H${cell.head} · ${value}`;
+    // Two lines under a small thumbnail ("L0 H3" over "H 2.31"); the text reads "L0 H3 · H 2.31".
+    cell.caption.replaceChildren(h('span', {}, `L${cell.layer} H${cell.head}`), h('span', { className: 'av-cell-sep' }, ' · '), h('span', {}, value));
     cell.element.title = `layer ${cell.layer}, head ${cell.head}\nattention entropy ${stats.entropy.toFixed(3)} nats\nquery-key centroid distance ${stats.distance.toFixed(3)}\nmean attended offset ${stats.offset.toFixed(2)} tokens\nclick to open`;
   }
 
