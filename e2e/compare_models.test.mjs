@@ -12,6 +12,18 @@ useLab();
 
 const panels = '.attentionviz .av-compare-panel';
 
+/** Both panels of `target` (Lab, or the exported page) show their points. */
+function panelsReady(target, timeout) {
+  return target.waitForFunction(
+    (selector) => {
+      const found = [...document.querySelectorAll(selector)];
+      return found.length === 2 && found.every((panel) => panel.dataset.ready === 'true' && panel.attentionviz.pointCount() > 0);
+    },
+    panels,
+    { timeout },
+  );
+}
+
 /** Fraction of points more than 10 px apart between the left and the right panel of `target`. */
 function movedFraction(target) {
   return target.evaluate((selector) => {
@@ -30,14 +42,7 @@ test('the notebook runs and shows the two models side by side, each its own head
   await page.goto(`${lab.url}/lab/tree/compare_models.ipynb?reset&token=${lab.token}`);
   await page.waitForFunction(() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel, null, { timeout: 120_000 });
   await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
-  await page.waitForFunction(
-    (selector) => {
-      const found = [...document.querySelectorAll(selector)];
-      return found.length === 2 && found.every((panel) => panel.dataset.ready === 'true' && panel.attentionviz.pointCount() > 0);
-    },
-    panels,
-    { timeout: 400_000 },
-  );
+  await panelsReady(page, 400_000);
   const titles = await page.locator(`${panels} .av-compare-title`).allTextContents();
   assert.deepEqual(titles, ['sentence-transformers/all-MiniLM-L6-v2 · L2 H3', 'all-MiniLM-L6-v2, untrained · L2 H3']);
   for (const side of ['left', 'right']) {
@@ -73,14 +78,7 @@ test('the standalone HTML export reopens with both models, each panel its own ca
   const exported = await newPage(browser, consoleErrors);
   try {
     await exported.goto(pathToFileURL(path).href);
-    await exported.waitForFunction(
-      (selector) => {
-        const found = [...document.querySelectorAll(selector)];
-        return found.length === 2 && found.every((panel) => panel.dataset.ready === 'true' && panel.attentionviz.pointCount() > 0);
-      },
-      panels,
-      { timeout: 120_000 },
-    );
+    await panelsReady(exported, 120_000);
     const titles = await exported.locator(`${panels} .av-compare-title`).allTextContents();
     assert.deepEqual(titles, ['sentence-transformers/all-MiniLM-L6-v2 · L2 H3', 'all-MiniLM-L6-v2, untrained · L2 H3']);
     // The page's right panel draws the untrained model's head: its own layout.

@@ -5,7 +5,8 @@
  */
 import { layoutKey } from '../../src/compute/layout';
 import { GRID_SPACING } from '../../src/export/png';
-import { hostModel, mountHost, type HostedHead } from '../../src/host';
+import { hostModel, mountHost, type HostOptions, type HostedHead } from '../../src/host';
+import type { ViewTraits } from '../../src/model/traits';
 import { mountView } from '../../src/view';
 import { THUMBNAIL_EPOCHS } from '../../src/views/matrix';
 import { gaussian, mulberry32, tokenTable, waitFor } from './helpers';
@@ -22,6 +23,19 @@ function fakeHead(layer: number, head: number, rows?: number): HostedHead {
   const queries = Float32Array.from({ length: n * D_HEAD }, () => normal());
   const keys = Float32Array.from({ length: n * D_HEAD }, () => 2 + normal());
   return { queries: new DataView(queries.buffer), keys: new DataView(keys.buffer), meta: { layer, head, n_tokens: n, d_head: D_HEAD, dtype: 'float32' } };
+}
+
+/** The matrix view of N_LAYERS x N_HEADS fake heads, with `traits` on top. */
+function matrixTraits(traits: Partial<ViewTraits>): HostOptions['traits'] {
+  return {
+    n_layers: N_LAYERS,
+    n_heads: N_HEADS,
+    _tokens: tokenTable(N_TOKENS, TOKENS_PER_SEQ, (i) => `w${i}`),
+    view: 'matrix',
+    head: [0, 0],
+    scale: 1 / Math.sqrt(D_HEAD),
+    ...traits,
+  };
 }
 
 interface Posted {
@@ -60,17 +74,7 @@ describe('matrix view fill', () => {
     container.style.width = '800px';
     document.body.append(container);
     unmount = mountHost(container, {
-      traits: {
-        n_layers: N_LAYERS,
-        n_heads: N_HEADS,
-        _tokens: tokenTable(N_TOKENS, TOKENS_PER_SEQ, (i) => `w${i}`),
-        view: 'matrix',
-        head: [0, 0],
-        projection: 'umap',
-        scale: 1 / Math.sqrt(D_HEAD),
-        mask: 'bidirectional',
-        _capture_id: 'matrix-spec',
-      },
+      traits: matrixTraits({ projection: 'umap', mask: 'bidirectional', _capture_id: 'matrix-spec' }),
       qkFor: fakeHead,
     });
     const total = N_LAYERS * N_HEADS;
@@ -99,18 +103,7 @@ describe('matrix view PNG export', () => {
     container.style.width = '800px';
     document.body.append(container);
     const host = hostModel({
-      traits: {
-        n_layers: N_LAYERS,
-        n_heads: N_HEADS,
-        _tokens: tokenTable(N_TOKENS, TOKENS_PER_SEQ, (i) => `w${i}`),
-        view: 'matrix',
-        head: [0, 0],
-        projection: 'pca',
-        theme: 'light',
-        scale: 1 / Math.sqrt(D_HEAD),
-        model_name: 'tiny',
-        _capture_id: 'matrix-export-spec',
-      },
+      traits: matrixTraits({ projection: 'pca', theme: 'light', model_name: 'tiny', _capture_id: 'matrix-export-spec' }),
       qkFor: fakeHead,
     });
     const unmount = mountView(host.model, container);
