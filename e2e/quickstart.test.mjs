@@ -92,7 +92,8 @@ test('lasso (shift-drag) selects exactly the tokens whose points are inside', { 
 test('colour, search and the sentence view respond', { timeout: 60_000 }, async () => {
   const root = page.locator('.attentionviz');
   await root.locator('[data-control="colour"] select').selectOption('pos_norm');
-  assert.equal(await runInKernel(page, 'print(viz.color_by)'), 'pos_norm\n');
+  // The view syncs to the kernel asynchronously (widget messages are throttled): poll.
+  assert.equal(await pollKernel(page, 'import json\nprint(json.dumps(viz.color_by))', (value) => value === 'pos_norm'), 'pos_norm');
   await root.locator('.av-search').fill('the');
   await page.waitForFunction(() => document.querySelector('.attentionviz .av-status').textContent.includes('match "the"'));
   await runInKernel(page, 'viz.select([5])');
@@ -120,7 +121,8 @@ test('matrix view fills every layer x head and opens one on click', { timeout: 2
   assert.ok(size[0] > 2 * cellWidth * Number(await runInKernel(page, 'print(viz.n_heads)')), `the PNG is narrower than its cells (${size})`);
   await root.locator('.av-cell[data-layer="1"][data-head="4"]').click();
   await page.waitForFunction(() => document.querySelector('.attentionviz').dataset.view === 'head');
-  assert.equal(await runInKernel(page, 'print(viz.head, viz.view)'), '(1, 4) head\n');
+  const state = (value) => value.join(' ') === '1 4 head';
+  assert.deepEqual(await pollKernel(page, 'import json\nprint(json.dumps([*viz.head, viz.view]))', state), [1, 4, 'head']);
 });
 
 test('viz.save writes a 2x PNG that is not blank and an SVG with one circle per visible point', { timeout: 120_000 }, async () => {
