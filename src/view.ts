@@ -113,13 +113,9 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
   const searchControl = toolbar.search('search token', model.get('search'), (search) => ctx.update({ search }));
   const resetControl = toolbar.button('reset', 'Reset the camera (r)', () => (model.get('view') === 'compare' ? compareView : headView).resetCamera());
   // Compare: this head beside the next one of its layer (pick another in the right panel's header).
-  // With another model's capture (compare_to), its head at the same place.
-  const compareControl = toolbar.button('compare', 'Show this head beside another, linked (starts with the next head of this layer, or the other model\'s same head)', () => {
-    const [layer, head] = model.get('head');
-    const other = ctx.compareCapture();
-    const right = other ? [Math.min(layer, other.n_layers - 1), Math.min(head, other.n_heads - 1)] : [layer, (head + 1) % model.get('n_heads')];
-    ctx.update({ compare_head: right, view: 'compare' });
-  });
+  const compareControl = toolbar.button('compare', 'Show this head beside another, linked (starts with the next head of this layer, or the other model\'s same head)', () =>
+    ctx.update({ compare_head: ctx.defaultCompareHead(), view: 'compare' }),
+  );
   const backControl = toolbar.button('back', 'Back to the single-head view (Esc)', () => ctx.update({ view: 'head' }));
   const download = (blob: Blob, name: string): void => {
     const url = URL.createObjectURL(blob);

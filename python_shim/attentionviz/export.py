@@ -78,6 +78,11 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> pathlib.Path:
     return target
 
 
+def _every_head(capture: Capture) -> list[tuple[int, int]]:
+    """Every (layer, head) of ``capture``, layer by layer."""
+    return [(la, h) for la in range(capture.n_layers) for h in range(capture.n_heads)]
+
+
 def _embed_heads(
     capture: Capture, wanted: Iterable[tuple[int, int]], progress: bool
 ) -> dict[str, list[str]]:
@@ -169,7 +174,7 @@ def html_bytes(
         )
     capture = viz.capture
     if heads == "all":
-        wanted = [(la, h) for la in range(capture.n_layers) for h in range(capture.n_heads)]
+        wanted = _every_head(capture)
     elif heads == "current":
         wanted = [tuple(viz.head)]
         two_heads = viz.view == "compare" and viz._compare_capture is None
@@ -189,10 +194,7 @@ def html_bytes(
     other = viz._compare_capture
     if other is not None:
         # compare_to: the other model's heads for the right panel (all, or the one shown)
-        if heads == "all":
-            theirs = [(la, h) for la in range(other.n_layers) for h in range(other.n_heads)]
-        else:
-            theirs = [tuple(viz.compare_head)]
+        theirs = _every_head(other) if heads == "all" else [tuple(viz.compare_head)]
         state["traits"]["_compare"] = dict(viz._compare)
         state["compare"] = {
             "d_head": other.d_head,

@@ -72,18 +72,26 @@ export class ViewContext {
 
   /**
    * The right-hand head of the compare view: `compare_head` when it names a head of its
-   * capture, else the next head of `head`'s layer (wrapping) or, with another model's
-   * capture, its first head.
+   * capture, else `defaultCompareHead()`.
    */
   compareHead(): [number, number] {
     const { nLayers, nHeads } = this.captureInfo(this.sourceOf('compare_head'));
     const chosen = this.model.get('compare_head');
     const valid = (value: unknown): value is [number, number] =>
       Array.isArray(value) && value.length === 2 && value.every(Number.isInteger) && value[0] >= 0 && value[0] < nLayers && value[1] >= 0 && value[1] < nHeads;
-    if (valid(chosen)) return [chosen[0], chosen[1]];
-    if (this.compareCapture()) return [0, 0];
+    return valid(chosen) ? [chosen[0], chosen[1]] : this.defaultCompareHead();
+  }
+
+  /**
+   * Where the right panel starts beside `head`: the next head of its layer (wrapping) or,
+   * with another model's capture, that model's head at the same place, clamped to its
+   * shape (as Python's `AttentionViz(compare_to=)` starts).
+   */
+  defaultCompareHead(): [number, number] {
     const [layer, head] = this.model.get('head');
-    return [layer, (head + 1) % Math.max(1, nHeads)];
+    const other = this.compareCapture();
+    if (other) return [Math.min(layer, other.n_layers - 1), Math.min(head, other.n_heads - 1)];
+    return [layer, (head + 1) % Math.max(1, this.model.get('n_heads'))];
   }
 
   /** The heads on screen: `head`, and in the compare view also `compare_head`. */
