@@ -10,15 +10,8 @@
  *    edge lists); edges below max(w) / nEpochs are dropped.
  * 3. Layout: minimise the fuzzy cross-entropy between the graph and the low-dimensional
  *    similarities q(y) = 1 / (1 + a |y_i - y_j|^(2b)), (a, b) fitted so that q matches
- *    1 for distances below minDist and exp(-(x - minDist) / spread) beyond. Stochastic
- *    gradient descent over nEpochs with learning rate alpha = 1 - epoch / nEpochs: edge e
- *    is sampled every max(w) / w_e epochs ("epochs per sample") and pulled together by
- *    the attractive gradient -2ab d^(2(b-1)) / (1 + a d^(2b)) (y_i - y_j); each sample
- *    draws 5 random points pushed away by 2b / ((0.001 + d^2)(1 + a d^(2b))) (y_i - y_k)
- *    (summed at one position of y_i, see optimizeLayout). Gradients are clipped to
- *    [-4, 4] per coordinate. The two gradient coefficients are read from interpolated
- *    log-spaced tables in d^2 (see coefficientTables); the layout is kept in float64
- *    during SGD and returned as float32.
+ *    1 for distances below minDist and exp(-(x - minDist) / spread) beyond, by
+ *    stochastic gradient descent (umap_sgd.ts).
  *
  * Initialisation: `options.init`, or PCA of the data plus 1e-4 jitter; either is then
  * rescaled to [0, 10] per axis as umap-learn does. metric 'cosine' normalises rows and
@@ -27,6 +20,7 @@
 import { approximateKnn, exactKnn, type KnnResult } from './knn';
 import { pca } from './pca';
 import { Random } from './random';
+import { optimizeLayout, type SgdProblem } from './umap_sgd';
 
 export interface UMAPOptions {
   nComponents: 2 | 3;
@@ -230,6 +224,16 @@ function initialLayout(data: Float32Array, n: number, d: number, dim: number, op
 
 /** UMAP layout [n, nComponents] of row-major data [n, d]. Pure and deterministic for a seed. */
 export function umap(data: Float32Array, n: number, d: number, options: UMAPOptions, onProgress?: (fraction: number, stage: UMAPStage) => void): Float32Array {
+  const problem = umapProblem(data, n, d, options, onProgress);
+  if (problem instanceof Float32Array) return problem;
+  return optimizeLayout(problem, (f) => onProgress?.(0.25 + 0.75 * f, 'optimize'));
+}
+
+/**
+ * Steps 1 and 2 and the start layout: what the SGD (umap_sgd.ts) needs, or the layout
+ * itself when there is nothing to optimise (n <= 2). Reports progress up to 0.25.
+ */
+function umapProblem(data: Float32Array, n: number, d: number, options: UMAPOptions, onProgress?: (fraction: number, stage: UMAPStage) => void): SgdProblem | Float32Array {
   const dim = options.nComponents;
   if (dim !== 2 && dim !== 3) throw new Error(`umap: nComponents must be 2 or 3, got ${dim}`);
   if (!Number.isInteger(n) || !Number.isInteger(d) || n < 0 || d < 1 || data.length !== n * d) {
@@ -267,212 +271,7 @@ export function umap(data: Float32Array, n: number, d: number, options: UMAPOpti
 
   const graph = fuzzyGraph(knn, n, k, nNeighbors);
   const { a, b } = findABParams(options.spread ?? 1, options.minDist ?? 0.1);
-  const y = initialLayout(x, n, d, dim, options, rng);
+  const init = initialLayout(x, n, d, dim, options, rng);
   onProgress?.(0.25, 'optimize');
-  optimizeLayout(y, n, dim, graph, a, b, nEpochs, options.negativeSampleRate ?? 5, rng.seed(), (f) => onProgress?.(0.25 + 0.75 * f, 'optimize'));
-  return y;
-}
-
-/**
- * Gradient coefficients as functions of the squared distance q = |y_i - y_j|^2,
- * tabulated (Math.pow, sqrt and the division cost far more than a lookup in V8):
- * attraction 2ab q^(b-1) / (1 + a q^b), repulsion 2b / ((0.001 + q)(1 + a q^b)).
- * The tables are log-spaced, indexed by the float32 bit pattern of q (exponent and
- * the top TABLE_BITS mantissa bits), so a lookup is a store, a load, a shift and no
- * branch on the range of q; values are interpolated linearly in q between nodes.
- * Nodes are q (1 + i / 64) 2^e: relative spacing <= 1/64, so the relative
- * interpolation error (h / q)^2 |f'' q^2 / f| / 8 is below 2e-4 for both curves
- * (f'' q^2 / f <= 5.5 for q^-(1+b)). Outside [2^-24, 2^12) the exact formula is used.
- */
-const TABLE_BITS = 6;
-const TABLE_SHIFT = 23 - TABLE_BITS;
-const TABLE_LOW = (127 - 24) << 23; // float32 bits of 2^-24
-const TABLE_HIGH = (127 + 12) << 23; // float32 bits of 2^12
-const TABLE_MIN_Q = 2 ** -24;
-const TABLE_MAX_Q = 2 ** 12;
-const TABLE_SIZE = ((TABLE_HIGH - TABLE_LOW) >> TABLE_SHIFT) + 2;
-const TABLE_STEP = 1 / (1 << TABLE_SHIFT);
-const TABLE_MASK = (1 << TABLE_SHIFT) - 1;
-// Scratch views over one float32: how a float's bits are read in JavaScript.
-const scratchFloat = new Float32Array(1);
-const scratchBits = new Int32Array(scratchFloat.buffer);
-
-function coefficientTables(a: number, b: number): { att: Float64Array; rep: Float64Array } {
-  const make = (f: (q: number) => number): Float64Array => {
-    const t = new Float64Array(TABLE_SIZE);
-    for (let i = 0; i < TABLE_SIZE; i++) {
-      scratchBits[0] = TABLE_LOW + (i << TABLE_SHIFT);
-      t[i] = f(scratchFloat[0]);
-    }
-    return t;
-  };
-  return {
-    att: make((q) => (2 * a * b * Math.pow(q, b - 1)) / (1 + a * Math.pow(q, b))),
-    rep: make((q) => (2 * b) / ((0.001 + q) * (1 + a * Math.pow(q, b)))),
-  };
-}
-
-/** Table lookup (see coefficientTables) for TABLE_MIN_Q <= q < TABLE_MAX_Q. */
-function lookup(t: Float64Array, q: number): number {
-  scratchFloat[0] = q;
-  const bits = scratchBits[0] - TABLE_LOW;
-  const i = bits >> TABLE_SHIFT;
-  const lo = t[i];
-  return lo + (bits & TABLE_MASK) * TABLE_STEP * (t[i + 1] - lo);
-}
-
-/**
- * The SGD's gradient coefficients at squared distance q, as the inner loop computes
- * them (tables in range, exact formula outside): attraction (negative) and repulsion.
- */
-export function gradientCoefficients(a: number, b: number): { attraction: (q: number) => number; repulsion: (q: number) => number } {
-  const tables = coefficientTables(a, b);
-  return { attraction: (q) => attraction(q, a, b, tables), repulsion: (q) => repulsion(q, a, b, tables) };
-}
-
-interface Schedule {
-  head: Int32Array; tail: Int32Array; m: number;
-  eps: Float64Array; nextSample: Float64Array; epsNeg: Float64Array; nextNeg: Float64Array;
-}
-type Tables = ReturnType<typeof coefficientTables>;
-
-/** Coefficient of the attraction gradient at squared distance d2 > 0 (negative). */
-function attraction(d2: number, a: number, b: number, t: Tables): number {
-  if (d2 >= TABLE_MIN_Q && d2 < TABLE_MAX_Q) return -lookup(t.att, d2);
-  const pb = Math.pow(d2, b);
-  return (-2 * a * b * pb) / (d2 * (a * pb + 1));
-}
-
-/** Coefficient of the repulsion gradient at squared distance q2 > 0 (positive). */
-function repulsion(q2: number, a: number, b: number, t: Tables): number {
-  if (q2 >= TABLE_MIN_Q && q2 < TABLE_MAX_Q) return lookup(t.rep, q2);
-  return (2 * b) / ((0.001 + q2) * (a * Math.pow(q2, b) + 1));
-}
-
-/**
- * One epoch of SGD on a 2D layout (x, y interleaved, Float64Array). The 2D and 3D
- * versions are written out so the coordinates of the moving point stay in registers.
- * Returns the xorshift32 state.
- */
-function epoch2(y: Float64Array, n: number, sc: Schedule, epoch: number, alpha: number, a: number, b: number, t: Tables, seed: number): number {
-  const { head, tail, m, eps, nextSample, epsNeg, nextNeg } = sc;
-  let s = seed;
-  for (let e = 0; e < m; e++) {
-    if (nextSample[e] > epoch) continue;
-    const j = head[e] * 2;
-    const k = tail[e] * 2;
-    let y0 = y[j], y1 = y[j + 1];
-    const dx = y0 - y[k], dy = y1 - y[k + 1];
-    const d2 = dx * dx + dy * dy;
-    if (d2 > 0) {
-      const coeff = attraction(d2, a, b, t);
-      let g0 = coeff * dx, g1 = coeff * dy;
-      g0 = (g0 > 4 ? 4 : g0 < -4 ? -4 : g0) * alpha;
-      g1 = (g1 > 4 ? 4 : g1 < -4 ? -4 : g1) * alpha;
-      y0 += g0; y1 += g1;
-      y[k] -= g0; y[k + 1] -= g1;
-    }
-    nextSample[e] += eps[e];
-    const nNeg = Math.floor((epoch - nextNeg[e]) / epsNeg[e]);
-    nextNeg[e] += nNeg * epsNeg[e];
-    let r0 = 0, r1 = 0; // repulsions summed, all taken at the same y_j (see optimizeLayout)
-    for (let p = 0; p < nNeg; p++) {
-      s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
-      const o = (((s >>> 0) * n * 2.3283064365386963e-10) | 0) * 2;
-      if (o === j) continue;
-      const ex = y0 - y[o], ey = y1 - y[o + 1];
-      const q2 = ex * ex + ey * ey;
-      if (q2 <= 0) continue;
-      const coeff = repulsion(q2, a, b, t);
-      const g0 = coeff * ex, g1 = coeff * ey;
-      r0 += g0 > 4 ? 4 : g0 < -4 ? -4 : g0;
-      r1 += g1 > 4 ? 4 : g1 < -4 ? -4 : g1;
-    }
-    y[j] = y0 + r0 * alpha; y[j + 1] = y1 + r1 * alpha;
-  }
-  return s;
-}
-
-/** epoch2 for 3D layouts. */
-function epoch3(y: Float64Array, n: number, sc: Schedule, epoch: number, alpha: number, a: number, b: number, t: Tables, seed: number): number {
-  const { head, tail, m, eps, nextSample, epsNeg, nextNeg } = sc;
-  let s = seed;
-  for (let e = 0; e < m; e++) {
-    if (nextSample[e] > epoch) continue;
-    const j = head[e] * 3;
-    const k = tail[e] * 3;
-    let y0 = y[j], y1 = y[j + 1], y2 = y[j + 2];
-    const dx = y0 - y[k], dy = y1 - y[k + 1], dz = y2 - y[k + 2];
-    const d2 = dx * dx + dy * dy + dz * dz;
-    if (d2 > 0) {
-      const coeff = attraction(d2, a, b, t);
-      let g0 = coeff * dx, g1 = coeff * dy, g2 = coeff * dz;
-      g0 = (g0 > 4 ? 4 : g0 < -4 ? -4 : g0) * alpha;
-      g1 = (g1 > 4 ? 4 : g1 < -4 ? -4 : g1) * alpha;
-      g2 = (g2 > 4 ? 4 : g2 < -4 ? -4 : g2) * alpha;
-      y0 += g0; y1 += g1; y2 += g2;
-      y[k] -= g0; y[k + 1] -= g1; y[k + 2] -= g2;
-    }
-    nextSample[e] += eps[e];
-    const nNeg = Math.floor((epoch - nextNeg[e]) / epsNeg[e]);
-    nextNeg[e] += nNeg * epsNeg[e];
-    let r0 = 0, r1 = 0, r2 = 0;
-    for (let p = 0; p < nNeg; p++) {
-      s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
-      const o = (((s >>> 0) * n * 2.3283064365386963e-10) | 0) * 3;
-      if (o === j) continue;
-      const ex = y0 - y[o], ey = y1 - y[o + 1], ez = y2 - y[o + 2];
-      const q2 = ex * ex + ey * ey + ez * ez;
-      if (q2 <= 0) continue;
-      const coeff = repulsion(q2, a, b, t);
-      const g0 = coeff * ex, g1 = coeff * ey, g2 = coeff * ez;
-      r0 += g0 > 4 ? 4 : g0 < -4 ? -4 : g0;
-      r1 += g1 > 4 ? 4 : g1 < -4 ? -4 : g1;
-      r2 += g2 > 4 ? 4 : g2 < -4 ? -4 : g2;
-    }
-    y[j] = y0 + r0 * alpha; y[j + 1] = y1 + r1 * alpha; y[j + 2] = y2 + r2 * alpha;
-  }
-  return s;
-}
-
-/**
- * The SGD of step 3 (in place on y). One difference from umap-learn: the negative
- * samples of an edge are all evaluated at the same position of y_j and their clipped
- * gradients applied together, instead of moving y_j after each one. The sequential
- * form makes every sample wait for the previous one (a dependency chain through the
- * table lookup); the summed form lets the CPU overlap them, about 10% of SGD time.
- * Trustworthiness on real Q/K is unchanged (bench/layout).
- */
-function optimizeLayout(
-  y: Float32Array, n: number, dim: number,
-  graph: { head: Int32Array; tail: Int32Array; weight: Float32Array },
-  a: number, b: number, nEpochs: number, negativeRate: number, seed: number,
-  onProgress: (fraction: number) => void,
-): void {
-  let wMax = 0;
-  for (let e = 0; e < graph.weight.length; e++) wMax = Math.max(wMax, graph.weight[e]);
-  // Drop edges that would be sampled less than once; epochs between samples = wMax / w.
-  let m = 0;
-  const head = new Int32Array(graph.head.length);
-  const tail = new Int32Array(graph.head.length);
-  const eps = new Float64Array(graph.head.length);
-  for (let e = 0; e < graph.weight.length; e++) {
-    if (graph.weight[e] < wMax / nEpochs) continue;
-    head[m] = graph.head[e];
-    tail[m] = graph.tail[e];
-    eps[m++] = wMax / graph.weight[e];
-  }
-  const epsNeg = new Float64Array(m);
-  for (let e = 0; e < m; e++) epsNeg[e] = eps[e] / negativeRate;
-  const sc: Schedule = { head, tail, m, eps, nextSample: eps.slice(0, m), epsNeg, nextNeg: epsNeg.slice() };
-  const tables = coefficientTables(a, b);
-  const pos = Float64Array.from(y); // float64 working copy: no float32 rounding per update
-  let s = seed | 0 || 1; // xorshift32 state for negative samples
-  const progressEvery = Math.max(1, Math.floor(nEpochs / 100));
-  for (let epoch = 0; epoch < nEpochs; epoch++) {
-    const alpha = 1 - epoch / nEpochs;
-    s = dim === 2 ? epoch2(pos, n, sc, epoch, alpha, a, b, tables, s) : epoch3(pos, n, sc, epoch, alpha, a, b, tables, s);
-    if ((epoch + 1) % progressEvery === 0 || epoch === nEpochs - 1) onProgress((epoch + 1) / nEpochs);
-  }
-  y.set(pos);
+  return { init, n, dim, graph, a, b, nEpochs, negativeRate: options.negativeSampleRate ?? 5, seed: rng.seed() };
 }

@@ -1,5 +1,6 @@
 import { exactKnn } from '../../src/compute/knn';
-import { findABParams, gradientCoefficients, umap } from '../../src/compute/umap';
+import { findABParams, umap } from '../../src/compute/umap';
+import { gradientCoefficients } from '../../src/compute/umap_sgd';
 import { trustworthiness, trustworthinessSampled } from '../../src/compute/trustworthiness';
 import { gaussian, mulberry32 } from './helpers';
 
