@@ -40,6 +40,7 @@ class Capture:
         self._store = store
         self._m: dict[str, Any] = store.manifest
         self._seq_rows: dict[int, np.ndarray] | None = None
+        self._row_hashes: np.ndarray | None = None
 
     @classmethod
     def _from_store(cls, store: Any) -> Capture:
@@ -188,6 +189,14 @@ class Capture:
             frame = self.tokens[names] if table is None else hash_frame(table)
             del table
             return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+    def _text_seq_hashes(self) -> np.ndarray:
+        """``_token_hashes(["text", "seq"])``, computed once: a token row's identity (the
+        widget's capture id and the compare_to check both use it; a file-backed capture
+        reads its token text for it)."""
+        if self._row_hashes is None:
+            self._row_hashes = self._token_hashes(["text", "seq"])
+        return self._row_hashes
 
     def attention(self, layer: int, head: int, seq: int) -> np.ndarray:
         """``softmax(Q K^T * scale + mask)`` for sequence ``seq``: float32 ``[len, len]``.

@@ -44,7 +44,7 @@ def _capture_id(capture: Capture) -> str:
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(str(capture.model_name).encode())
     # hash_pandas_object(tokens[["text", "seq"]]), without building the whole DataFrame
-    digest.update(capture._token_hashes(["text", "seq"]))
+    digest.update(capture._text_seq_hashes())
     queries, _ = capture.qk(0, 0, rows=64)  # reads 64 rows, not the whole head
     digest.update(np.ascontiguousarray(queries).tobytes())
     return digest.hexdigest()[:16]
@@ -80,15 +80,17 @@ def same_tokens(capture: Capture, other: Any) -> Capture:
             f"compare_to: the captures hold different tokens ({capture.n_tokens} vs "
             f"{other.n_tokens} rows); capture the same texts with the same tokenizer"
         )
-    for column in ("text", "seq"):
-        if not np.array_equal(capture._token_hashes([column]), other._token_hashes([column])):
-            mine, theirs = capture.tokens[column].to_numpy(), other.tokens[column].to_numpy()
-            row = int(np.flatnonzero(mine != theirs)[0]) if len(mine) else 0
-            raise ValueError(
-                f"compare_to: the captures' token {column!r} differs from row {row} "
-                f"({mine[row]!r} vs {theirs[row]!r}); capture the same texts with the same "
-                "tokenizer"
-            )
+    mine, theirs = capture._text_seq_hashes(), other._text_seq_hashes()
+    if not np.array_equal(mine, theirs):
+        row = int(np.flatnonzero(mine != theirs)[0])
+        for column in ("text", "seq"):
+            # tolist(): plain Python values, so the message reads 1, not np.int64(1)
+            a, b = (c.tokens[column].iloc[row : row + 1].tolist()[0] for c in (capture, other))
+            if a != b:
+                raise ValueError(
+                    f"compare_to: the captures' token {column!r} differs from row {row} "
+                    f"({a!r} vs {b!r}); capture the same texts with the same tokenizer"
+                )
     return other
 
 

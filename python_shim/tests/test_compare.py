@@ -208,6 +208,14 @@ def test_compare_to_needs_the_same_token_rows(capture: av.Capture) -> None:
     )
     with pytest.raises(ValueError, match=r"token 'text' differs from row 7 \('dog' vs 'cow'\)"):
         av.AttentionViz(capture, compare_to=changed)
+    tokens = capture.tokens.copy()
+    tokens.loc[6:, "seq"] = 5  # the same words, split into sentences differently from row 6
+    resplit = av.Capture.from_arrays(
+        tokens, np.ones(shape, np.float32), np.ones(shape, np.float32), scale=1.0, mask="causal"
+    )
+    before = capture.tokens["seq"].iloc[6]
+    with pytest.raises(ValueError, match=rf"token 'seq' differs from row 6 \({before} vs 5\)"):
+        av.AttentionViz(capture, compare_to=resplit)
     shorter = av.Capture.from_arrays(
         tokens.iloc[:5],
         np.ones((1, 1, 5, 8), np.float32),
@@ -219,6 +227,25 @@ def test_compare_to_needs_the_same_token_rows(capture: av.Capture) -> None:
         av.AttentionViz(capture, compare_to=shorter)
     with pytest.raises(TypeError, match=r"compare_to needs an attentionviz\.Capture"):
         av.AttentionViz(capture, compare_to="model.attnviz")  # type: ignore[arg-type]
+
+
+def test_compare_to_hashes_each_captures_token_rows_once(
+    capture: av.Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The token text of a file-backed capture is read for this hash: once per capture,
+    # shared by the compare_to check and the capture ids the layout cache is keyed by.
+    other = other_model(capture)
+    hashed: list[int] = []
+    original = av.Capture._token_hashes
+
+    def counting(self: av.Capture, names: list[str]) -> np.ndarray:
+        hashed.append(id(self))
+        return original(self, names)
+
+    monkeypatch.setattr(av.Capture, "_token_hashes", counting)
+    viz = av.AttentionViz(capture, compare_to=other)
+    assert sorted(hashed) == sorted([id(capture), id(other)])
+    assert viz._compare["capture_id"] != viz._capture_id
 
 
 def test_the_two_model_compare_view_exports_both_captures_to_html(capture: av.Capture) -> None:

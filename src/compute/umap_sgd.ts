@@ -3,21 +3,23 @@
  * fuzzy cross-entropy between the kNN graph and the low-dimensional similarities
  * q(y) = 1 / (1 + a |y_i - y_j|^(2b)), over nEpochs with learning rate
  * alpha = 1 - epoch / nEpochs. Edge e is sampled every max(w) / w_e epochs and pulls its
- * head by -2ab d^(2(b-1)) / (1 + a d^(2b)) (y_i - y_j); each sample draws negativeRate
- * random points that push the head away by 2b / ((0.001 + d^2)(1 + a d^(2b))) (y_i - y_k).
- * Gradients are clipped to [-4, 4] per coordinate; edges below max(w) / nEpochs are
- * never sampled and dropped. Positions are kept in float64 and returned as float32.
+ * two ends together by -2ab d^(2(b-1)) / (1 + a d^(2b)) (y_i - y_j); each sample draws
+ * negativeRate random points that push the head away by
+ * 2b / ((0.001 + d^2)(1 + a d^(2b))) (y_i - y_k). Gradients are clipped to [-4, 4] per
+ * coordinate; edges below max(w) / nEpochs are never sampled and dropped. Positions are
+ * kept in float64 and returned as float32.
  *
- * Two departures from umap-learn's `optimize_layout_euclidean`, both measured on real
- * joint Q/K (bench/layout):
- * - A sampled edge moves its head only (umap-learn's move_other=False). The graph holds
- *   both directions of every edge, so both ends of a pair are still pulled, each when its
- *   own direction is sampled. Trustworthiness (k = 10) at 10,000 points rose from 0.9880
- *   to 0.9892 (d 32) and stayed at 0.9910-0.9911 (d 64), at the same speed.
- * - The negative samples of an edge are evaluated at the same position of the head and
- *   their clipped gradients summed, instead of moving the head after each one: the
- *   sequential form makes each sample wait for the previous one (a dependency chain
- *   through the table lookup); summed, the CPU overlaps them (about 10% of SGD time).
+ * One departure from umap-learn's `optimize_layout_euclidean`: the negative samples of
+ * an edge are evaluated at the same position of the head and their clipped gradients
+ * summed, instead of moving the head after each one. The sequential form makes each
+ * sample wait for the previous one (a dependency chain through the table lookup);
+ * summed, the CPU overlaps them (about 10% of SGD time). Trustworthiness on real Q/K is
+ * unchanged (bench/layout).
+ *
+ * Tried and not kept (bench/layout, 10,000 and 100,000 points of real joint Q/K):
+ * moving only the head of a sampled edge (umap-learn's move_other=False; the graph holds
+ * both directions, so both ends are still pulled) raised trustworthiness at 10,000 points
+ * (0.9880 -> 0.9893, d 32) but lowered it at 100,000 (0.9968 -> 0.9946, sampled).
  */
 
 export interface SgdProblem {
@@ -148,9 +150,11 @@ function epoch2(y: Float64Array, { sc, n, m, epoch, alpha, a, b, t, seed }: Epoc
     const d2 = dx * dx + dy * dy;
     if (d2 > 0) {
       const coeff = attraction(d2, a, b, t);
-      const g0 = coeff * dx, g1 = coeff * dy;
-      y0 += (g0 > 4 ? 4 : g0 < -4 ? -4 : g0) * alpha;
-      y1 += (g1 > 4 ? 4 : g1 < -4 ? -4 : g1) * alpha;
+      let g0 = coeff * dx, g1 = coeff * dy;
+      g0 = (g0 > 4 ? 4 : g0 < -4 ? -4 : g0) * alpha;
+      g1 = (g1 > 4 ? 4 : g1 < -4 ? -4 : g1) * alpha;
+      y0 += g0; y1 += g1;
+      y[k] -= g0; y[k + 1] -= g1;
     }
     nextSample[e] += eps[e];
     const nNeg = Math.floor((epoch - nextNeg[e]) / epsNeg[e]);
@@ -186,10 +190,12 @@ function epoch3(y: Float64Array, { sc, n, m, epoch, alpha, a, b, t, seed }: Epoc
     const d2 = dx * dx + dy * dy + dz * dz;
     if (d2 > 0) {
       const coeff = attraction(d2, a, b, t);
-      const g0 = coeff * dx, g1 = coeff * dy, g2 = coeff * dz;
-      y0 += (g0 > 4 ? 4 : g0 < -4 ? -4 : g0) * alpha;
-      y1 += (g1 > 4 ? 4 : g1 < -4 ? -4 : g1) * alpha;
-      y2 += (g2 > 4 ? 4 : g2 < -4 ? -4 : g2) * alpha;
+      let g0 = coeff * dx, g1 = coeff * dy, g2 = coeff * dz;
+      g0 = (g0 > 4 ? 4 : g0 < -4 ? -4 : g0) * alpha;
+      g1 = (g1 > 4 ? 4 : g1 < -4 ? -4 : g1) * alpha;
+      g2 = (g2 > 4 ? 4 : g2 < -4 ? -4 : g2) * alpha;
+      y0 += g0; y1 += g1; y2 += g2;
+      y[k] -= g0; y[k + 1] -= g1; y[k + 2] -= g2;
     }
     nextSample[e] += eps[e];
     const nNeg = Math.floor((epoch - nextNeg[e]) / epsNeg[e]);
