@@ -1,7 +1,7 @@
 // Machine-readable benchmark results for bench/run_all.py: the same JSON shape as
 // bench/_results.py (one file per benchmark; rows of figure / value / baseline / ratio /
 // goal / met / note, display strings with units, met null when a figure has no goal).
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -46,4 +46,17 @@ export function writeResult(file, { bench, title, rows, started, details = null,
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
   writeFileSync(tmp, JSON.stringify(out, null, 1) + '\n');
   renameSync(tmp, file);
+}
+
+/** The line in a bench's markdown report after which the text is written by hand. */
+export const HAND_WRITTEN = '<!-- hand-written below: the bench scripts keep everything after this line -->';
+
+/**
+ * Write a bench's markdown report: the generated `text`, then whatever the file already
+ * holds from the HAND_WRITTEN line on, so a rerun never loses written-up findings.
+ */
+export function writeReport(file, text) {
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const at = old.indexOf(HAND_WRITTEN);
+  writeFileSync(file, at < 0 ? text : `${text.trimEnd()}\n\n${old.slice(at)}`);
 }

@@ -6,6 +6,7 @@ Run: ``.venv/bin/python -m pytest bench/test_run_all.py -q`` (not part of ``make
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -112,3 +113,19 @@ def test_a_failed_bench_gets_a_row_saying_so(tmp_path: Path, code: str, value: s
     assert run_all.run_bench(bench, True, tmp_path, atlas=False) is False
     rows = json.loads((tmp_path / "capture.json").read_text())["rows"]
     assert [(r["figure"], r["value"]) for r in rows] == [("capture: the benchmark failed", value)]
+
+
+def test_a_rerun_keeps_the_hand_written_part_of_a_report(tmp_path: Path) -> None:
+    """results.mjs writeReport: generated text replaced, text after the marker kept."""
+    report = tmp_path / "RESULTS-x.md"
+    marker = "<!-- hand-written below: the bench scripts keep everything after this line -->"
+    report.write_text(f"# old table\n\n{marker}\n\n## Findings\n\nwritten by hand\n")
+    script = (
+        "import('./bench/results.mjs').then((m) => "
+        f"m.writeReport({json.dumps(str(report))}, '# new table\\n'))"
+    )
+    subprocess.run(["node", "-e", script], cwd=Path(__file__).parent.parent, check=True)
+    assert report.read_text() == f"# new table\n\n{marker}\n\n## Findings\n\nwritten by hand\n"
+    report.write_text("# no marker\n")
+    subprocess.run(["node", "-e", script], cwd=Path(__file__).parent.parent, check=True)
+    assert report.read_text() == "# new table\n"

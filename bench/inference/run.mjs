@@ -5,13 +5,13 @@
 //   (--json: figures for bench/run_all.py, see bench/results.mjs)
 // Prints a markdown table and writes it to bench/RESULTS-inference.md. Not a timed test.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PYTHON, ROOT, buildInference, launch, pythonEnv, serve } from '../../e2e/inference_build.mjs';
-import { jsonArg, row, writeResult } from '../results.mjs';
+import { jsonArg, row, writeReport, writeResult } from '../results.mjs';
 
 const require = createRequire(import.meta.url);
 const argv = process.argv.slice(2);
@@ -148,7 +148,7 @@ lines.push('');
 const table = lines.join('\n');
 console.log(table);
 const outFile = argv.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? path.join(ROOT, 'bench/RESULTS-inference.md');
-writeFileSync(outFile, table);
+writeReport(outFile, table);
 writeResult(jsonArg(), {
   bench: 'inference',
   title: 'Q/K in the browser (onnxruntime-web) vs onnxruntime in Python',

@@ -5,7 +5,7 @@
 //   --no-atlas drops the optional embedding-atlas comparison (no install, not built); --json also writes the
 //   figures for bench/run_all.py (see bench/results.mjs).
 //   (first: HF_HUB_OFFLINE=1 PYTHONPATH=python_shim .venv/bin/python bench/layout/make_data.py)
-// Prints a markdown table and writes it to bench/RESULTS-layout.md. Not a timed test.
+// Prints a markdown table and writes it to bench/RESULTS-layout.md (keeping its hand-written part, see results.mjs). Not a timed test.
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -17,14 +17,14 @@ if (!noAtlas && !existsSync(new URL('../../node_modules/embedding-atlas/dist/uma
 }
 
 import { createServer } from 'node:http';
-import { readFile, writeFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { jsonArg, row, writeResult } from '../results.mjs';
+import { jsonArg, row, writeReport, writeResult } from '../results.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -168,7 +168,7 @@ its 10,000-point time (several minutes to tens of minutes). Not measured, so no 
 ${sizeTable}
 `;
   const outFile = outArg ? outArg.slice('--out='.length) : path.join(root, 'bench', 'RESULTS-layout.md');
-  await writeFile(outFile, text);
+  writeReport(outFile, text);
   writeResult(jsonArg(), {
     bench: 'layout',
     title: 'UMAP in the browser vs umap-js (and embedding-atlas)',

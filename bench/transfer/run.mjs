@@ -6,13 +6,13 @@
 // Usage: node bench/transfer/run.mjs [--tokens=N] [--rounds=N] [--out=<markdown file>] [--json=<file>] [--mode=quick|full]
 //   (makes its capture with bench/transfer/make_data.py on first use). Not a timed test.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { launchBrowser, startLab } from '../../e2e/lab.mjs';
-import { jsonArg, row, writeResult } from '../results.mjs';
+import { jsonArg, row, writeReport, writeResult } from '../results.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -236,7 +236,7 @@ Both paths decode to the same values (checked with a checksum).
 
 ${table}
 `;
-  writeFileSync(OUT, text);
+  writeReport(OUT, text);
   console.log(text);
   writeResult(jsonArg(), {
     bench: 'transfer',

@@ -14,7 +14,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { jsonArg, row, writeResult } from '../results.mjs';
+import { jsonArg, row, writeReport, writeResult } from '../results.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -367,7 +367,7 @@ in the unit square; "clustered" = 40 Gaussian blobs (UMAP-like dense spots). Lin
 
 ${details.join('\n')}
 ${matrixText}`;
-  await writeFile(OUT, text);
+  writeReport(OUT, text);
   log(`wrote ${path.relative(root, OUT)}`);
   writeResult(jsonArg(), {
     bench: 'view',
