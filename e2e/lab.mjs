@@ -1,4 +1,4 @@
-// Helpers for end-to-end tests: a real JupyterLab on 127.0.0.1 (random port and
+// Helpers for end-to-end tests: a real JupyterLab (and Notebook 7) on 127.0.0.1 (random port and
 // token), Debian's Chromium driven by playwright-core, and code run in the kernel.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -63,6 +63,8 @@ export async function startLab() {
       `--IdentityProvider.token=${token}`,
       `--ServerApp.root_dir=${join(work, 'notebooks')}`,
       '--LabApp.expose_app_in_browser=True',
+      // Notebook 7 (the `notebook` package) serves /tree and /notebooks from the same server.
+      '--JupyterNotebookApp.expose_app_in_browser=True',
       '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
     ],
     {

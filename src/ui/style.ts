@@ -39,7 +39,8 @@ export const css = /* css */ `
   background: var(--av-panel);
   border-bottom: 1px solid var(--av-border);
 }
-.attentionviz .av-title { font-weight: 600; margin-right: 4px; max-width: 28ch; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+/* Room for most Hugging Face model ids (org/name) before the ellipsis; full name on hover. */
+.attentionviz .av-title { font-weight: 600; margin-right: 4px; max-width: 48ch; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .attentionviz .av-toolbar label { display: inline-flex; align-items: center; gap: 4px; color: var(--av-muted); }
 .attentionviz select, .attentionviz button {
   font: inherit;
