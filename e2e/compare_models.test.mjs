@@ -1,7 +1,8 @@
 // examples/compare_models.ipynb in a real JupyterLab: AttentionViz(cap, compare_to=other)
 // shows the trained MiniLM beside the same architecture untrained, each panel drawing its
 // own capture's head, and a lasso in the untrained panel selects the same token rows in
-// both and in viz.selection; the standalone HTML export holds both models.
+// both and in viz.selection; the standalone HTML export holds both models; the matrix
+// view shows either model's heads.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -87,6 +88,30 @@ test('the standalone HTML export reopens with both models, each panel its own ca
   } finally {
     await exported.close();
   }
+});
+
+test("the matrix view shows the untrained model's heads; a cell opens it beside the trained head", { timeout: 300_000 }, async () => {
+  await runInKernel(page, 'viz.view = "matrix"\nviz.matrix_source = "compare"');
+  const root = page.locator('.attentionviz');
+  await page.waitForFunction(() => {
+    const view = document.querySelector('.attentionviz');
+    return view.querySelector('.av-matrix').dataset.source === 'compare' && view.dataset.matrixPca === '72';
+  }, null, { timeout: 120_000 });
+  const picker = root.locator('[data-control="model"] select');
+  assert.equal(await picker.inputValue(), 'compare');
+  assert.deepEqual(await picker.locator('option').allTextContents(), ['sentence-transformers/all-MiniLM-L6-v2', 'all-MiniLM-L6-v2, untrained']);
+  await root.screenshot({ path: join(OUTPUT, 'compare-models-matrix.png') });
+  await root.locator('.av-cell[data-layer="4"][data-head="5"]').click();
+  const state = await pollKernel(page, 'import json\nprint(json.dumps([viz.view, *viz.compare_head, *viz.head]))', (value) => value[0] === 'compare');
+  assert.deepEqual(state, ['compare', 4, 5, 2, 3]);
+  await panelsReady(page, 120_000);
+  const titles = await page.locator(`${panels} .av-compare-title`).allTextContents();
+  assert.deepEqual(titles, ['sentence-transformers/all-MiniLM-L6-v2 · L2 H3', 'all-MiniLM-L6-v2, untrained · L4 H5']);
+  // The toolbar's picker switches back to the trained model's heads.
+  await runInKernel(page, 'viz.view = "matrix"');
+  await picker.selectOption('capture');
+  assert.equal(await pollKernel(page, 'import json\nprint(json.dumps(viz.matrix_source))', (value) => value === 'capture'), 'capture');
+  await page.waitForFunction(() => document.querySelector('.attentionviz .av-matrix').dataset.source === 'capture');
 });
 
 test('no errors in the browser console', () => {

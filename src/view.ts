@@ -75,7 +75,10 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
   };
 
   const headView = new HeadView(ctx);
-  const matrixView = new MatrixView(ctx, (layer, head) => ctx.update({ head: [layer, head], view: 'head' }));
+  // A cell of this capture opens that head; one of the other model's opens it beside `head`.
+  const matrixView = new MatrixView(ctx, (layer, head, source) =>
+    ctx.update(source === 'compare' ? { compare_head: [layer, head], view: 'compare' } : { head: [layer, head], view: 'head' }),
+  );
   const compareView = new CompareView(ctx);
   body.append(notice, matrixView.element, headView.element, compareView.element, message);
 
@@ -110,6 +113,11 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
   const colorControl = toolbar.select('colour', colorModes(null), model.get('color_by'), (color_by) => ctx.update({ color_by }));
   const sizeControl = toolbar.select('size', [['none', 'uniform'], ['norm', 'by |q|, |k|']], model.get('size_by') ?? 'none', (size_by) => ctx.update({ size_by }));
   const orderControl = toolbar.select('order', [['index', 'layer x head'], ['entropy', 'entropy ↑'], ['distance', 'Q-K distance ↑'], ['offset', 'attended offset ↑']], model.get('matrix_order'), (matrix_order) => ctx.update({ matrix_order }));
+  // With another model's capture (compare_to=), the matrix view shows either model's heads.
+  const other = ctx.compareCapture();
+  const sourceControl = toolbar.select('model', sourceOptions(model.get('model_name'), other?.model_name ?? ''), model.get('matrix_source') ?? 'capture', (matrix_source) =>
+    ctx.update({ matrix_source }),
+  );
   const searchControl = toolbar.search('search token', model.get('search'), (search) => ctx.update({ search }));
   const resetControl = toolbar.button('reset', 'Reset the camera (r)', () => (model.get('view') === 'compare' ? compareView : headView).resetCamera());
   // Compare: this head beside the next one of its layer (pick another in the right panel's header).
@@ -191,6 +199,7 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
     backControl.show(view === 'compare');
     textBar?.show(!matrix);
     orderControl.show(matrix);
+    sourceControl.show(matrix && other !== null);
     if (matrix) matrixView.start();
     else {
       matrixView.stop();
@@ -257,6 +266,10 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
     headView.applyEmphasis();
     compareView.applyEmphasis();
   });
+  listen(['matrix_source'], () => {
+    sourceControl.set(model.get('matrix_source') ?? 'capture');
+    if (model.get('view') === 'matrix') matrixView.start();
+  });
   listen(['matrix_order'], () => {
     orderControl.set(model.get('matrix_order'));
     matrixView.recaption();
@@ -317,4 +330,19 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
     qk.dispose();
     root.remove();
   };
+}
+
+/**
+ * The matrix view's model picker: this capture and the other model's, by model name (past
+ * 48 characters without its "org/" part, then cut); when both carry the same name, the
+ * second says it is compare_to's.
+ */
+function sourceOptions(mine: string, theirs: string): Array<[string, string]> {
+  const short = (name: string): string => {
+    const bare = name.length > 48 ? name.slice(name.indexOf('/') + 1) : name;
+    return bare.length > 48 ? `${bare.slice(0, 47)}…` : bare;
+  };
+  const a = short(mine || 'this capture');
+  const b = short(theirs || 'compare_to');
+  return [['capture', a], ['compare', b === a ? `${b} (compare_to)` : b]];
 }

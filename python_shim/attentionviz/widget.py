@@ -127,7 +127,9 @@ class AttentionViz(anywidget.AnyWidget):
     ``compare=(layer, head)`` opens the compare view with that head beside ``head``;
     ``compare_to=other`` puts a head of another capture in the right panel (another model,
     or the same one before/after training, over the same token rows: same texts, same
-    tokenizer), so one selection, search or hover means the same tokens in both.
+    tokenizer), so one selection, search or hover means the same tokens in both; then
+    ``matrix_source="compare"`` (or the matrix view's model picker) shows every head of the
+    other model, and clicking one opens it beside ``head``.
     """
 
     # A small loader: the bundle itself is imported once per page (see _bundle.py).
@@ -149,6 +151,7 @@ class AttentionViz(anywidget.AnyWidget):
         "search",
         "top_k",
         "matrix_order",
+        "matrix_source",
         "camera",
         "theme",
         "model_name",
@@ -198,6 +201,12 @@ class AttentionViz(anywidget.AnyWidget):
         help="order of the matrix view cells: layer x head, or ascending attention entropy, "
         "query-key centroid distance or mean attended offset (positional bias)",
     ).tag(sync=True)
+    matrix_source = t.Enum(
+        ["capture", "compare"],
+        "capture",
+        help="whose heads the matrix view shows: this capture's, or 'compare' for the "
+        "compare_to capture's (a click then opens that head beside ``head``)",
+    ).tag(sync=True)
     camera = t.Dict(help="the single-head camera, as the view last left it").tag(sync=True)
     theme = t.Enum(["auto", "light", "dark"], "auto", help="auto follows JupyterLab").tag(sync=True)
     model_name = t.Unicode("").tag(sync=True)
@@ -242,6 +251,7 @@ class AttentionViz(anywidget.AnyWidget):
             "search",
             "top_k",
             "matrix_order",
+            "matrix_source",
         }
         unknown = sorted(set(kwargs) - settable)
         if unknown:
@@ -317,6 +327,15 @@ class AttentionViz(anywidget.AnyWidget):
             return self._in_compare_range(proposal["value"], "compare_head")
         except ValueError as error:
             raise t.TraitError(str(error)) from None
+
+    @t.validate("matrix_source")
+    def _check_matrix_source(self, proposal: t.Bunch) -> str:
+        if proposal["value"] == "compare" and getattr(self, "_compare_capture", None) is None:
+            raise t.TraitError(
+                "matrix_source='compare' shows another model's heads: it needs "
+                "AttentionViz(capture, compare_to=other)"
+            )
+        return proposal["value"]
 
     def _in_compare_range(self, value: Any, what: str) -> tuple[int, int]:
         right = getattr(self, "_compare_capture", None)

@@ -262,3 +262,32 @@ def test_the_two_model_compare_view_exports_both_captures_to_html(capture: av.Ca
     assert len(everything["heads"]) == 3 * 4 and len(everything["compare"]["heads"]) == 2 * 5
     # one capture: no compare section
     assert "compare" not in embedded_state(html_bytes(av.AttentionViz(capture), progress=False))
+
+
+def test_matrix_source_shows_the_other_models_heads_only_with_compare_to(
+    capture: av.Capture,
+) -> None:
+    other = other_model(capture)
+    viz = av.AttentionViz(capture, compare_to=other, view="matrix", matrix_source="compare")
+    assert (viz.view, viz.matrix_source) == ("matrix", "compare")
+    # its thumbnails are fetched like the right panel's head: from the other capture
+    content, buffers = fetch(
+        viz, {"type": "qk", "request": 1, "layer": 1, "head": 4, "rows": 5, "source": "compare"}
+    )
+    assert content["type"] == "qk" and content["n_tokens"] == 5
+    queries, _ = other.qk(1, 4)
+    np.testing.assert_array_equal(
+        np.frombuffer(buffers[0], "<f2"), queries[:5].astype(np.float16).ravel()
+    )
+    # restored with the view, and part of the exported page's state
+    assert viz.get_state()["matrix_source"] == "compare"
+    page = embedded_state(html_bytes(viz, progress=False))
+    assert page["traits"]["matrix_source"] == "compare"
+    with pytest.raises(traitlets.TraitError, match=r"matrix_source.*compare_to="):
+        av.AttentionViz(capture, matrix_source="compare")
+    alone = av.AttentionViz(capture, view="matrix")
+    with pytest.raises(traitlets.TraitError, match=r"needs AttentionViz\(capture, compare_to="):
+        alone.matrix_source = "compare"
+    assert alone.matrix_source == "capture"
+    with pytest.raises(traitlets.TraitError):
+        viz.matrix_source = "other"

@@ -81,6 +81,8 @@ export interface ViewTraits {
   top_k: number;
   /** Matrix cells by layer x head, or ascending by a per-head summary number (offset: mean attended distance in tokens). */
   matrix_order: 'index' | 'entropy' | 'distance' | 'offset';
+  /** Whose heads the matrix view shows: this capture's, or (with `_compare`) the other model's. */
+  matrix_source?: 'capture' | 'compare';
   /** Camera of the single-head view: {x, y, z, zoom, tx, ty, tz}. */
   camera: Record<string, number>;
   /** Attention scale of the capture: logits = q.k * scale. */
@@ -127,6 +129,7 @@ export const DEFAULT_TRAITS: Omit<ViewTraits, '_tokens' | '_queries' | '_keys' |
   search: '',
   top_k: 5,
   matrix_order: 'index',
+  matrix_source: 'capture',
   camera: {},
   scale: 1,
   mask: 'bidirectional',

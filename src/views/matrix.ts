@@ -1,13 +1,15 @@
 /**
  * The matrix view: every layer x head as a thumbnail of its joint Q/K layout, filling
  * in as layouts finish (PCA first, then the chosen method), with per-head summary
- * numbers and an order by them. Click a cell to open that head.
+ * numbers and an order by them. Click a cell to open that head. With another model's
+ * capture (`_compare`), `matrix_source` = 'compare' shows that model's heads; a click
+ * then opens the compare view with the clicked head in the right panel.
  */
 import { jointLayout } from '../compute/layout';
 import { CancelledError } from '../compute/pool';
 import { headStats, type HeadStats } from '../compute/stats';
 import { checkPngScale, composeGridPng } from '../export/png';
-import type { HeadQK } from '../model/qk_source';
+import type { HeadQK, QKSourceName } from '../model/qk_source';
 import { drawThumbnail } from '../render/thumbnail';
 import { h } from '../ui/dom';
 import { pointColors } from './coloring';
@@ -56,10 +58,12 @@ export class MatrixView {
   private thumbSize = 96;
   /** Point colours of the last (colour mode, point count, theme): the same for every cell. */
   private coloring: { key: string; theme: Theme; rgb: Float32Array } | null = null;
+  /** The capture whose heads the cells show (fixed per start()). */
+  private source: QKSourceName = 'capture';
 
   constructor(
     private readonly ctx: ViewContext,
-    private readonly onOpen: (layer: number, head: number) => void,
+    private readonly onOpen: (layer: number, head: number, source: QKSourceName) => void,
   ) {
     this.element.append(this.grid);
   }
@@ -68,8 +72,9 @@ export class MatrixView {
   start(): void {
     const generation = ++this.generation;
     this.coloring = null; // the token table may have changed
-    const nLayers = this.ctx.model.get('n_layers');
-    const nHeads = this.ctx.model.get('n_heads');
+    this.source = this.ctx.model.get('matrix_source') === 'compare' && this.ctx.compareCapture() ? 'compare' : 'capture';
+    const { nLayers, nHeads } = this.ctx.captureInfo(this.source);
+    this.element.dataset.source = this.source;
     const available = Math.max(320, this.element.clientWidth || 900) - 40;
     this.thumbSize = Math.max(48, Math.min(120, Math.floor(available / nHeads) - 8));
     this.ctx.pool?.cancel((_key, priority) => priority >= 10);
@@ -84,7 +89,8 @@ export class MatrixView {
           canvas,
           caption,
         );
-        element.addEventListener('click', () => this.onOpen(layer, head));
+        const source = this.source;
+        element.addEventListener('click', () => this.onOpen(layer, head, source));
         this.cells.push({ layer, head, element, canvas, caption, stats: null, positions: null, method: '' });
       }
     }
@@ -96,7 +102,7 @@ export class MatrixView {
   /** Cell order and grid shape follow `matrix_order`. */
   arrange(): void {
     const order = this.ctx.model.get('matrix_order');
-    const nHeads = this.ctx.model.get('n_heads');
+    const { nHeads } = this.ctx.captureInfo(this.source);
     const sorted = [...this.cells];
     if (order !== 'index') sorted.sort((a, b) => (a.stats?.[order] ?? Infinity) - (b.stats?.[order] ?? Infinity));
     this.grid.style.gridTemplateColumns = `repeat(${nHeads}, ${this.thumbSize + 6}px)`;
@@ -153,13 +159,13 @@ export class MatrixView {
       rows = Math.max(rows, end);
     }
     this.ctx.root.dataset.matrixTokens = String(rows);
-    const causal = this.ctx.model.get('mask') === 'causal';
-    const scale = this.ctx.model.get('scale');
+    const source = this.source;
+    const { causal, scale } = this.ctx.captureInfo(source);
     // Every head's Q/K, kept for phase 2 (the method layout and the summary numbers).
     const heads: Array<{ cell: Cell; qk: HeadQK }> = [];
     // Hosts answer with the first `rows` tokens only (see QKSource.fetch).
     await this.eachHead(generation, rows, async (cell, qk) => {
-      const positions = this.ctx.pool?.cached(this.ctx.layoutKey(qk, pcaParams)) ?? jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, pcaParams);
+      const positions = this.ctx.pool?.cached(this.ctx.layoutKey(qk, pcaParams, source)) ?? jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, pcaParams);
       if (generation !== this.generation) return;
       this.set(cell, positions, 'pca');
       pcaDone++;
@@ -174,7 +180,7 @@ export class MatrixView {
     if (method !== 'pca') {
       for (const [index, { cell, qk }] of heads.entries()) {
         this.ctx
-          .layout(qk, params, 20 + index / 1000)
+          .layout(qk, params, 20 + index / 1000, undefined, source)
           .then((positions) => {
             if (generation !== this.generation) return;
             this.set(cell, positions, method);
@@ -204,7 +210,7 @@ export class MatrixView {
       for (let cell = queue.shift(); cell; cell = queue.shift()) {
         if (generation !== this.generation) return;
         try {
-          const qk = await this.ctx.qk.fetch(cell.layer, cell.head, rows || undefined);
+          const qk = await this.ctx.qk.fetch(cell.layer, cell.head, rows || undefined, this.source);
           if (generation !== this.generation) return;
           await work(cell, qk);
         } catch (error) {
@@ -231,7 +237,8 @@ export class MatrixView {
     const value = order === 'distance' ? `dist ${stats.distance.toFixed(2)}` : order === 'offset' ? `off ${stats.offset.toFixed(1)}` : `H ${stats.entropy.toFixed(2)}`;
     // Two lines under a small thumbnail ("L0 H3" over "H 2.31"); the text reads "L0 H3 · H 2.31".
     cell.caption.replaceChildren(h('span', {}, `L${cell.layer} H${cell.head}`), h('span', { className: 'av-cell-sep' }, ' · '), h('span', {}, value));
-    cell.element.title = `layer ${cell.layer}, head ${cell.head}\nattention entropy ${stats.entropy.toFixed(3)} nats\nquery-key centroid distance ${stats.distance.toFixed(3)}\nmean attended offset ${stats.offset.toFixed(2)} tokens\nclick to open`;
+    const open = this.source === 'compare' ? 'click to open beside the shown head' : 'click to open';
+    cell.element.title = `layer ${cell.layer}, head ${cell.head}\nattention entropy ${stats.entropy.toFixed(3)} nats\nquery-key centroid distance ${stats.distance.toFixed(3)}\nmean attended offset ${stats.offset.toFixed(2)} tokens\n${open}`;
   }
 
   private clear(cell: Cell): void {
@@ -273,13 +280,14 @@ export class MatrixView {
     });
     const method = this.ctx.model.get('projection');
     const behind = method === 'pca' ? 0 : this.cells.filter((cell) => cell.method === 'pca').length;
+    const { modelName, nLayers, nHeads } = this.ctx.captureInfo(this.source);
     const title = [
-      this.ctx.model.get('model_name') || 'attentionviz',
-      `${this.ctx.model.get('n_layers')} layers x ${this.ctx.model.get('n_heads')} heads`,
+      modelName || 'attentionviz',
+      `${nLayers} layers x ${nHeads} heads`,
       (METHOD_LABELS[method] ?? method.toUpperCase()) + (behind ? ` (${behind} heads still PCA)` : ''),
       `${this.ctx.root.dataset.matrixTokens ?? '?'} tokens`,
     ].join(' · ');
-    return composeGridPng({ columns: this.ctx.model.get('n_heads'), cellSize: this.thumbSize, cells, title, background, foreground: this.ctx.theme.foreground }, scale);
+    return composeGridPng({ columns: nHeads, cellSize: this.thumbSize, cells, title, background, foreground: this.ctx.theme.foreground }, scale);
   }
 
   /** Re-caption every cell for the current order (stats are kept). */

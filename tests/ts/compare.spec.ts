@@ -336,6 +336,45 @@ describe('compare view', () => {
     await waitFor(() => left.dataset.lines === '3' && right.dataset.lines === '1', 'lines by each capture\'s mask');
   }, VIEW_TIMEOUT);
 
+  it("with another model (compare_to) the matrix view's model picker shows that model's heads; a click opens one beside head", async () => {
+    const asked: Array<[number, number]> = [];
+    const otherHead = (layer: number, head: number): HostedHead => {
+      asked.push([layer, head]);
+      const found = fakeHead(7 + layer, head);
+      return { ...found, meta: { ...found.meta, layer, head } };
+    };
+    const other = { model_name: 'other-model', n_layers: 1, n_heads: 5, scale: 0.5, mask: 'causal' as const, capture_id: 'other' };
+    const { model, root } = mountedView({ view: 'matrix', model_name: 'main-model', _compare: other }, otherHead);
+    const picker = root.querySelector<HTMLElement>('[data-control="model"]')!;
+    const select = picker.querySelector('select')!;
+    await waitFor(() => root.dataset.matrixPca === '6', "this capture's 2 x 3 heads");
+    expect(picker.style.display).toBe('');
+    expect([...select.options].map((option) => [option.value, option.textContent])).toEqual([['capture', 'main-model'], ['compare', 'other-model']]);
+    expect(asked).toEqual([]);
+    select.value = 'compare';
+    select.dispatchEvent(new Event('change'));
+    expect(model.get('matrix_source')).toBe('compare');
+    await waitFor(() => root.dataset.matrixPca === '5', "the other model's 1 x 5 heads");
+    const cells = [...root.querySelectorAll<HTMLElement>('.av-cell')];
+    expect(cells.map((cell) => `${cell.dataset.layer},${cell.dataset.head}`)).toEqual(['0,0', '0,1', '0,2', '0,3', '0,4']);
+    expect(asked.map(String).sort()).toEqual(['0,0', '0,1', '0,2', '0,3', '0,4']);
+    expect(root.querySelector<HTMLElement>('.av-matrix-grid')!.style.gridTemplateColumns).toMatch(/^repeat\(5, /);
+    // A cell of the other model opens the compare view with it on the right, head unchanged.
+    cells[3].click();
+    expect(model.get('view')).toBe('compare');
+    expect(model.get('compare_head')).toEqual([0, 3]);
+    expect(model.get('head')).toEqual([0, 0]);
+    const [, right] = await panelsReady(root);
+    expect(right.querySelector('.av-compare-title')!.textContent).toBe('other-model · L0 H3');
+    expect(picker.style.display).toBe('none'); // the picker belongs to the matrix view
+  }, VIEW_TIMEOUT);
+
+  it('without another model there is no model picker', async () => {
+    const { root } = mountedView({ view: 'matrix' });
+    await waitFor(() => root.dataset.matrixPca === '6', 'the 2 x 3 heads');
+    expect(root.querySelector<HTMLElement>('[data-control="model"]')!.style.display).toBe('none');
+  }, VIEW_TIMEOUT);
+
   it('a missing or out-of-range compare_head (older saved state) falls back to the next head', async () => {
     const { right } = await mounted({ compare_head: [7, 7] });
     expect([right.dataset.layer, right.dataset.head]).toEqual(['0', '1']);
