@@ -1,6 +1,7 @@
 // Text typed into the widget in a real JupyterLab: the kernel exports the real MiniLM to
 // ONNX, the view fetches it (binary chunks over the widget's custom messages), runs it in
-// the browser (onnxruntime-web, WASM here), and places the new tokens into the shown head.
+// the browser (onnxruntime-web, WASM here), and places the new tokens into the shown head
+// (and the compare panels, and every matrix thumbnail).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -143,6 +144,21 @@ test('the compare view shows the added tokens in both panels', { timeout: 300_00
     ['4/7', '4/6'],
   );
   await root().screenshot({ path: join(OUTPUT, 'add-text-compare.png') });
+});
+
+test('the matrix view shows the added tokens in every thumbnail', { timeout: 300_000 }, async () => {
+  const added = await data('added');
+  await runInKernel(page, 'viz.view = "matrix"');
+  const cells = Number(await runInKernel(page, 'print(viz.n_layers * viz.n_heads)'));
+  await page.waitForFunction(
+    ([n, m]) => {
+      const found = [...document.querySelectorAll('.attentionviz .av-cell')];
+      return found.length === n && found.every((cell) => cell.dataset.method && cell.dataset.added === m);
+    },
+    [cells, added],
+    { timeout: 180_000 },
+  );
+  await root().screenshot({ path: join(OUTPUT, 'add-text-matrix.png') });
 });
 
 test('no errors in the browser console', () => {

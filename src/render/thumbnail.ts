@@ -9,6 +9,14 @@ function parseHex(hex: string): [number, number, number] {
   return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
 }
 
+/** Points drawn on top of the others, larger and ringed (typed-in tokens). */
+export interface MarkedPoints {
+  /** 1 for a marked point, per point. */
+  marked: Float32Array;
+  /** Ring colour, '#rrggbb'. */
+  ring: string;
+}
+
 /**
  * Draw [n, dims] positions (first two coordinates) with per-point rgb in [0, 1].
  * `pointScale` multiplies the point size (a figure export draws at 2x the cell's pixels).
@@ -20,6 +28,7 @@ export function drawThumbnail(
   rgb: Float32Array,
   background: string,
   pointScale = 1,
+  marks: MarkedPoints | null = null,
 ): void {
   const context = canvas.getContext('2d');
   if (!context) return;
@@ -47,22 +56,36 @@ export function drawThumbnail(
   const offsetX = (width - (maxX - minX) * scale) / 2;
   const offsetY = (height - (maxY - minY) * scale) / 2;
   const size = Math.max(1, Math.round((count > 20000 ? 1 : 2) * pointScale));
-  const alpha = 0.7;
-  for (let i = 0; i < count; i++) {
+  // A square of side `side` centred on point i, blended by `alpha` towards (r, g, b).
+  const square = (i: number, side: number, r: number, g: number, b: number, alpha: number): void => {
     const cx = Math.round(offsetX + (positions[dims * i] - minX) * scale);
     const cy = Math.round(height - (offsetY + (positions[dims * i + 1] - minY) * scale)); // y up
-    const r = rgb[3 * i] * 255, g = rgb[3 * i + 1] * 255, b = rgb[3 * i + 2] * 255;
-    for (let dy = 0; dy < size; dy++) {
-      const y = cy + dy - (size >> 1);
+    for (let dy = 0; dy < side; dy++) {
+      const y = cy + dy - (side >> 1);
       if (y < 0 || y >= height) continue;
-      for (let dx = 0; dx < size; dx++) {
-        const x = cx + dx - (size >> 1);
+      for (let dx = 0; dx < side; dx++) {
+        const x = cx + dx - (side >> 1);
         if (x < 0 || x >= width) continue;
         const p = 4 * (y * width + x);
         pixels[p] += (r - pixels[p]) * alpha;
         pixels[p + 1] += (g - pixels[p + 1]) * alpha;
         pixels[p + 2] += (b - pixels[p + 2]) * alpha;
       }
+    }
+  };
+  const marked = marks?.marked;
+  for (let i = 0; i < count; i++) {
+    if (marked?.[i]) continue;
+    square(i, size, rgb[3 * i] * 255, rgb[3 * i + 1] * 255, rgb[3 * i + 2] * 255, 0.7);
+  }
+  if (marks && marked) {
+    // Marked points last, opaque, one pixel larger inside a one-pixel ring: visible in the crowd.
+    const [rr, rg, rb] = parseHex(marks.ring);
+    const inner = size + Math.max(1, Math.round(pointScale));
+    for (let i = 0; i < count; i++) {
+      if (!marked[i]) continue;
+      square(i, inner + 2 * Math.max(1, Math.round(pointScale)), rr, rg, rb, 1);
+      square(i, inner, rgb[3 * i] * 255, rgb[3 * i + 1] * 255, rgb[3 * i + 2] * 255, 1);
     }
   }
   context.putImageData(image, 0, 0);

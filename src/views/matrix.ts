@@ -5,12 +5,12 @@
  * capture (`_compare`), `matrix_source` = 'compare' shows that model's heads; a click
  * then opens the compare view with the clicked head in the right panel.
  */
-import { jointLayout } from '../compute/layout';
+import { jointLayout, type LayoutMethod } from '../compute/layout';
 import { CancelledError } from '../compute/pool';
 import { headStats, type HeadStats } from '../compute/stats';
 import { checkPngScale, composeGridPng } from '../export/png';
 import type { HeadQK, QKSourceName } from '../model/qk_source';
-import { drawThumbnail } from '../render/thumbnail';
+import { drawThumbnail, type MarkedPoints } from '../render/thumbnail';
 import { h } from '../ui/dom';
 import { pointColors } from './coloring';
 import type { Theme } from '../ui/theme';
@@ -23,8 +23,18 @@ interface Cell {
   canvas: HTMLCanvasElement;
   caption: HTMLElement;
   stats: HeadStats | null;
+  /** The head's Q/K over the thumbnail's token sample, and its layout. */
+  qk: HeadQK | null;
   positions: Float32Array | null;
   method: string;
+}
+
+/** What a thumbnail draws: its layout, plus any typed-in tokens placed into it. */
+interface Drawn {
+  positions: Float32Array;
+  rgb: Float32Array;
+  marks: MarkedPoints | null;
+  added: number;
 }
 
 /** Q/K requests in flight at once: enough to keep workers busy, few enough to stay responsive. */
@@ -91,7 +101,7 @@ export class MatrixView {
         );
         const source = this.source;
         element.addEventListener('click', () => this.onOpen(layer, head, source));
-        this.cells.push({ layer, head, element, canvas, caption, stats: null, positions: null, method: '' });
+        this.cells.push({ layer, head, element, canvas, caption, stats: null, qk: null, positions: null, method: '' });
       }
     }
     this.arrange();
@@ -167,6 +177,7 @@ export class MatrixView {
     await this.eachHead(generation, rows, async (cell, qk) => {
       const positions = this.ctx.pool?.cached(this.ctx.layoutKey(qk, pcaParams, source)) ?? jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, pcaParams);
       if (generation !== this.generation) return;
+      cell.qk = qk;
       this.set(cell, positions, 'pca');
       pcaDone++;
       report();
@@ -249,17 +260,56 @@ export class MatrixView {
   }
 
   private draw(cell: Cell): void {
-    if (!cell.positions) return this.clear(cell);
-    drawThumbnail(cell.canvas, cell.positions, 2, this.colors(cell.positions.length / 4), this.ctx.theme.background);
+    const drawn = this.drawn(cell);
+    if (!drawn) return this.clear(cell);
+    drawThumbnail(cell.canvas, drawn.positions, 2, drawn.rgb, this.ctx.theme.background, 1, drawn.marks);
+    cell.element.dataset.added = String(drawn.added);
   }
 
-  /** Colours of the thumbnails' first `n` tokens, computed once for all cells. */
-  private colors(n: number): Float32Array {
+  /**
+   * A cell's layout and colours; text typed into the view (this capture's model) is
+   * placed into this capture's thumbnails as into the head view, and drawn ringed.
+   */
+  private drawn(cell: Cell): Drawn | null {
+    if (!cell.positions) return null;
+    const n = cell.positions.length / 4;
+    const added = this.source === 'capture' ? this.ctx.added : null;
+    const m = added?.count() ?? 0;
+    if (added && m > 0 && cell.qk) {
+      try {
+        const params = { method: cell.method as LayoutMethod, dims: 2 as const, normalize: this.ctx.model.get('normalize') };
+        const { positions, marked } = added.augment(cell.qk, cell.positions, params);
+        return { positions, rgb: this.colors(n, m), marks: marked ? { marked, ring: this.ctx.theme.ring } : null, added: m };
+      } catch {
+        // A head the typed-text model does not fit (the head view says why): capture tokens only.
+      }
+    }
+    return { positions: cell.positions, rgb: this.colors(n, 0), marks: null, added: 0 };
+  }
+
+  /**
+   * Colours of the thumbnails' points, computed once for all cells: the first `n` tokens,
+   * then (m > 0) the m typed-in rows, which follow the capture's rows in the token table;
+   * queries first, then keys, as the layouts are.
+   */
+  private colors(n: number, m: number): Float32Array {
     const mode = this.ctx.model.get('color_by');
-    const key = `${mode}|${n}`;
+    const key = `${mode}|${n}|${m}`;
     const theme = this.ctx.theme;
     if (this.coloring?.key !== key || this.coloring.theme !== theme) {
-      this.coloring = { key, theme, rgb: pointColors(mode, this.ctx.tokens, n, theme).rgb };
+      let rgb = pointColors(mode, this.ctx.tokens, n, theme).rgb;
+      const table = m > 0 ? this.ctx.headTokens() : null;
+      if (table) {
+        const total = table.length; // capture rows, then the m typed-in ones
+        const all = pointColors(mode, table, total, theme).rgb;
+        rgb = new Float32Array(6 * (n + m));
+        const rows = [...Array(n).keys(), ...Array.from({ length: m }, (_, i) => total - m + i)];
+        rows.forEach((row, i) => {
+          rgb.set(all.subarray(3 * row, 3 * row + 3), 3 * i); // query
+          rgb.set(all.subarray(3 * (total + row), 3 * (total + row) + 3), 3 * (n + m + i)); // key
+        });
+      }
+      this.coloring = { key, theme, rgb };
     }
     return this.coloring.rgb;
   }
@@ -275,7 +325,8 @@ export class MatrixView {
     const shown = [...this.grid.children].map((element) => this.cells.find((cell) => cell.element === element)!);
     const cells = shown.map((cell) => {
       const image = h('canvas', { attrs: { width: String(Math.round(this.thumbSize * scale)), height: String(Math.round(this.thumbSize * scale)) } });
-      if (cell.positions) drawThumbnail(image, cell.positions, 2, this.colors(cell.positions.length / 4), background, scale);
+      const drawn = this.drawn(cell);
+      if (drawn) drawThumbnail(image, drawn.positions, 2, drawn.rgb, background, scale, drawn.marks);
       return { image, caption: cell.caption.textContent ?? '' };
     });
     const method = this.ctx.model.get('projection');

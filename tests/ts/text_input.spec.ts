@@ -267,6 +267,33 @@ describe('typed text (Add text…)', () => {
     }
   }, TIMEOUT);
 
+  it('in the matrix view every thumbnail of this capture shows the typed tokens, ringed', async () => {
+    const h = host();
+    const root = await mount(fakeInference({ loaded: [], truncated: false }), h.model);
+    const cells = (): HTMLElement[] => [...root.querySelectorAll<HTMLElement>('.av-cell')];
+    /** Pixels of the ring colour (light theme: #111111) in a thumbnail: only marked points have them. */
+    const ringPixels = (cell: HTMLElement): number => {
+      const canvas = cell.querySelector('canvas')!;
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      let count = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i] === 17 && data[i + 1] === 17 && data[i + 2] === 17) count++;
+      return count;
+    };
+    h.model.set('view', 'matrix');
+    await waitFor(() => cells().length === 4 && cells().every((cell) => cell.dataset.method === 'pca') || null, 'four PCA thumbnails');
+    expect(cells().map((cell) => [cell.dataset.added, ringPixels(cell)])).toEqual([['0', 0], ['0', 0], ['0', 0], ['0', 0]]);
+    h.model.set('view', 'head');
+    await waitFor(() => root.querySelector('.av-addtext input') && root.dataset.ready === 'true' || null, 'the head view');
+    type(root, 'a dog <b>x</b>');
+    await waitFor(() => h.added.length === 1 || null, 'the typed tokens at the host');
+    h.model.set('view', 'matrix');
+    await waitFor(() => cells().length === 4 && cells().every((cell) => cell.dataset.method === 'pca' && cell.dataset.added === '5') || null, 'typed tokens in every thumbnail');
+    for (const cell of cells()) {
+      // 5 typed tokens x (query + key), each a one-pixel ring around a 4 x 4 point (fewer pixels where rings overlap or clip).
+      expect(ringPixels(cell)).withContext(`L${cell.dataset.layer} H${cell.dataset.head}`).toBeGreaterThan(20);
+    }
+  }, TIMEOUT);
+
   it('says so when the text was cut to the model maximum', async () => {
     const root = await mount(fakeInference({ loaded: [], truncated: true }));
     type(root, 'a b c d e f g');
