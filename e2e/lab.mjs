@@ -1,5 +1,6 @@
 // Helpers for end-to-end tests: a real JupyterLab (and Notebook 7) on 127.0.0.1 (random port and
 // token), Debian's Chromium driven by playwright-core, and code run in the kernel.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -190,6 +191,29 @@ export async function openNotebook(page, lab, name) {
   await page.waitForFunction(() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel, null, {
     timeout: 120_000,
   });
+}
+
+/**
+ * Run every cell of the quickstart notebook open in `page` (JupyterLab or Notebook 7) and
+ * wait until its widget shows UMAP (PCA comes first; UMAP runs in a web worker); assert the
+ * plot is drawn and not blank. Returns the widget's locator and its canvas stats.
+ */
+export async function runQuickstart(page) {
+  await page.waitForFunction(() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel, null, {
+    timeout: 120_000,
+  });
+  await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
+  const root = page.locator('.attentionviz[data-ready="true"]');
+  await root.waitFor({ timeout: 180_000 });
+  await page.waitForFunction(() => document.querySelector('.attentionviz').dataset.method === 'umap', null, {
+    timeout: 120_000,
+  });
+  await root.scrollIntoViewIfNeeded();
+  await page.waitForTimeout(500);
+  const stats = await canvasStats(page);
+  assert.ok(stats.width > 100 && stats.height > 100, `canvas is ${stats.width}x${stats.height}`);
+  assert.ok(stats.variance > 20, `canvas looks blank (luma variance ${stats.variance.toFixed(2)})`);
+  return { root, stats };
 }
 
 /**

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { OUTPUT, appErrors, canvasStats, consoleErrors, lab, lassoRect, page, pollKernel, runInKernel, useLab } from './lab.mjs';
+import { OUTPUT, appErrors, canvasStats, consoleErrors, lab, lassoRect, page, pollKernel, runInKernel, runQuickstart, useLab } from './lab.mjs';
 
 useLab();
 
@@ -17,20 +17,8 @@ const NOTEBOOK_OWN_ERROR = "TypeError: Cannot read properties of undefined (read
 test('Notebook 7: quickstart draws, lasso -> viz.selection, Python highlight, dark theme', { timeout: 300_000 }, async () => {
   await page.goto(`${lab.url}/notebooks/quickstart.ipynb?token=${lab.token}`);
   // Notebook 7's page, not JupyterLab's: one document, no Lab launcher or file browser.
-  await page.waitForFunction(() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel, null, {
-    timeout: 120_000,
-  });
+  const { root, stats } = await runQuickstart(page);
   assert.match(await page.evaluate(() => window.jupyterapp.name), /Notebook/);
-  await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
-  const root = page.locator('.attentionviz[data-ready="true"]');
-  await root.waitFor({ timeout: 180_000 });
-  await page.waitForFunction(() => document.querySelector('.attentionviz').dataset.method === 'umap', null, {
-    timeout: 120_000,
-  });
-  await root.scrollIntoViewIfNeeded();
-  const stats = await canvasStats(page);
-  assert.ok(stats.width > 100 && stats.height > 100, `canvas is ${stats.width}x${stats.height}`);
-  assert.ok(stats.variance > 20, `canvas looks blank (luma variance ${stats.variance.toFixed(2)})`);
   await page.screenshot({ path: join(OUTPUT, 'notebook7.png') });
 
   await runInKernel(page, 'viz.clear_selection()');

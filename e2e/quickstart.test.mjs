@@ -4,27 +4,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { OUTPUT, appErrors, canvasStats, consoleErrors, lab, lassoRect, page, pollKernel, runInKernel, useLab } from './lab.mjs';
+import { OUTPUT, appErrors, canvasStats, consoleErrors, lab, lassoRect, page, pollKernel, runInKernel, runQuickstart, useLab } from './lab.mjs';
 
 useLab();
 
 test('quickstart runs and draws a non-blank scatterplot', { timeout: 240_000 }, async () => {
   await page.goto(`${lab.url}/lab/tree/quickstart.ipynb?token=${lab.token}`);
-  await page.waitForFunction(() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel, null, {
-    timeout: 120_000,
-  });
-  await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
-  const root = page.locator('.attentionviz[data-ready="true"]');
-  await root.waitFor({ timeout: 180_000 });
-  // PCA shows first; the quickstart asks for UMAP, computed in a web worker.
-  await page.waitForFunction(() => document.querySelector('.attentionviz').dataset.method === 'umap', null, {
-    timeout: 120_000,
-  });
-  await root.scrollIntoViewIfNeeded();
-  await page.waitForTimeout(500);
-  const stats = await canvasStats(page);
-  assert.ok(stats.width > 100 && stats.height > 100, `canvas is ${stats.width}x${stats.height}`);
-  assert.ok(stats.variance > 20, `canvas looks blank (luma variance ${stats.variance.toFixed(2)})`);
+  const { root } = await runQuickstart(page);
   await root.screenshot({ path: join(OUTPUT, 'quickstart-widget.png') });
   await page.screenshot({ path: join(OUTPUT, 'quickstart-lab.png') });
 });
