@@ -290,7 +290,13 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
   };
   model.on('comm_live_update', onDisconnect);
   cleanups.push(() => model.off('comm_live_update', onDisconnect));
-  cleanups.push(watchTheme(applyTheme));
+  // The page's theme may have changed (body attributes; JupyterLab also toggles body classes
+  // during drags): redraw only when the theme this view resolves to did change.
+  cleanups.push(
+    watchTheme(() => {
+      if (resolveTheme(model.get('theme')) !== ctx.theme) applyTheme();
+    }),
+  );
 
   // Keyboard: arrows step heads/layers, m toggles the matrix, r resets, Esc clears.
   const onKey = (event: KeyboardEvent): void => {
