@@ -2,6 +2,8 @@
  * A pool of layout workers with a priority queue, cancellation and a result cache.
  * Workers are created from the worker bundle's source text (a blob: URL), so they
  * work wherever the widget's single ES module loads: notebook, standalone HTML, Lab.
+ * Where a page may not start them (a Content-Security-Policy without blob: workers),
+ * every task fails with WorkersUnavailableError, so the caller can lay out elsewhere.
  */
 import type { LayoutParams } from './layout';
 import type { LayoutJob, WorkerReply } from './worker';
@@ -32,6 +34,8 @@ interface Queued {
 interface Slot {
   worker: Worker;
   job: Queued | null;
+  /** The worker has posted a message: it did start. */
+  started: boolean;
 }
 
 export class CancelledError extends Error {
@@ -41,7 +45,17 @@ export class CancelledError extends Error {
   }
 }
 
+/** The page does not let layout workers start (e.g. its CSP blocks blob: workers). */
+export class WorkersUnavailableError extends Error {
+  constructor(reason: string) {
+    super(`layout workers cannot start here: ${reason}`);
+    this.name = 'WorkersUnavailableError';
+  }
+}
+
 export class LayoutPool {
+  /** Set once a worker failed before posting anything: no task will run in this pool. */
+  private unavailable: WorkersUnavailableError | null = null;
   private readonly url: string;
   private readonly slots: Slot[] = [];
   private readonly queue: Queued[] = [];
@@ -66,6 +80,7 @@ export class LayoutPool {
     const hit = this.cache.get(task.key);
     if (hit) return Promise.resolve(hit);
     if (this.disposed) return Promise.reject(new Error('layout pool is closed'));
+    if (this.unavailable) return Promise.reject(this.unavailable);
     // The same layout asked for twice (matrix cell and head view) is computed once.
     const same = [...this.queue, ...this.slots.map((slot) => slot.job)].find((job) => job?.task.key === task.key);
     if (same) {
@@ -118,9 +133,15 @@ export class LayoutPool {
   }
 
   private spawn(slot: Slot): Worker {
+    slot.started = false;
     const worker = new Worker(this.url);
-    worker.onmessage = (event: MessageEvent<WorkerReply>) => this.onReply(slot, event.data);
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+      slot.started = true;
+      this.onReply(slot, event.data);
+    };
     worker.onerror = (event) => {
+      event.preventDefault(); // handled here: not an uncaught error of the page
+      if (!slot.started) return this.giveUp(event.message || 'the worker script did not load');
       const job = slot.job;
       slot.job = null;
       job?.reject(new Error(`layout worker failed: ${event.message}`));
@@ -129,13 +150,27 @@ export class LayoutPool {
     return worker;
   }
 
+  /** Workers cannot start on this page: fail every task, now and later, saying so. */
+  private giveUp(reason: string): void {
+    this.unavailable ??= new WorkersUnavailableError(reason);
+    for (const slot of this.slots) {
+      slot.job?.reject(this.unavailable);
+      slot.job = null;
+    }
+    for (const queued of this.queue.splice(0)) queued.reject(this.unavailable);
+  }
+
   private pump(): void {
     if (this.disposed) return;
     while (this.queue.length) {
       let slot = this.slots.find((s) => !s.job);
       if (!slot && this.slots.length < this.size) {
-        slot = { worker: null as unknown as Worker, job: null };
-        slot.worker = this.spawn(slot);
+        slot = { worker: null as unknown as Worker, job: null, started: false };
+        try {
+          slot.worker = this.spawn(slot);
+        } catch (error) {
+          return this.giveUp(error instanceof Error ? error.message : String(error));
+        }
         this.slots.push(slot);
       }
       if (!slot) return;

@@ -1,6 +1,6 @@
 /** What every pane of the view shares: the model, decoded data, services and helpers. */
 import { jointLayout, layoutKey, type LayoutParams } from '../compute/layout';
-import type { LayoutPool } from '../compute/pool';
+import { WorkersUnavailableError, type LayoutPool } from '../compute/pool';
 import { decodeRows, encodeRows } from '../model/decode';
 import type { HeadQK, QKSource, QKSourceName } from '../model/qk_source';
 import type { TokenTable } from '../model/tokens';
@@ -12,6 +12,8 @@ export class ViewContext {
   tokens: TokenTable | null = null;
   /** Text typed into the view (`AttentionViz(cap, onnx=...)`); null without a model. */
   added: AddedText | null = null;
+  /** Set when the pool's workers could not start: layouts then run on this thread. */
+  private workersFailed = false;
 
   constructor(
     readonly model: ViewModel,
@@ -34,12 +36,25 @@ export class ViewContext {
     return `${layoutKey(id, qk.layer, qk.head, params)}|${qk.nTokens}`;
   }
 
-  /** A head's layout: cached, else from a worker, else (no workers) on this thread. */
+  /**
+   * A head's layout: cached, else from a worker, else (no workers, or the page does not
+   * let them start) on this thread.
+   */
   layout(qk: HeadQK, params: LayoutParams, priority: number, onProgress?: (fraction: number, stage: string) => void, source: QKSourceName = 'capture'): Promise<Float32Array> {
     const key = this.layoutKey(qk, params, source);
-    if (this.pool) {
-      return this.pool.run({ key, queries: qk.queries, keys: qk.keys, nTokens: qk.nTokens, dHead: qk.dHead, params, priority, onProgress });
+    if (this.pool && !this.workersFailed) {
+      return this.pool.run({ key, queries: qk.queries, keys: qk.keys, nTokens: qk.nTokens, dHead: qk.dHead, params, priority, onProgress }).catch((error: unknown) => {
+        if (!(error instanceof WorkersUnavailableError)) throw error;
+        if (!this.workersFailed) console.warn(`attentionviz: ${error.message}; computing layouts on the main thread`);
+        this.workersFailed = true;
+        return this.layoutHere(qk, params, onProgress);
+      });
     }
+    return this.layoutHere(qk, params, onProgress);
+  }
+
+  /** `layout` on this thread, after the current task (so the page can paint first). */
+  private layoutHere(qk: HeadQK, params: LayoutParams, onProgress?: (fraction: number, stage: string) => void): Promise<Float32Array> {
     return new Promise((resolve, reject) => {
       setTimeout(() => {
         try {

@@ -6,7 +6,12 @@
 import workerSource from 'attentionviz-layout-worker';
 import { jointLayout, type LayoutParams } from '../../src/compute/layout';
 import '../../src/compute/projectors';
-import { CancelledError, LayoutPool, type LayoutTask } from '../../src/compute/pool';
+import { CancelledError, LayoutPool, WorkersUnavailableError, type LayoutTask } from '../../src/compute/pool';
+import { MemoryModel } from '../../src/model/memory_model';
+import type { QKSource } from '../../src/model/qk_source';
+import { DEFAULT_TRAITS, type ViewTraits } from '../../src/model/traits';
+import { LIGHT } from '../../src/ui/theme';
+import { ViewContext } from '../../src/views/context';
 import { gaussian, mulberry32 } from './helpers';
 
 const D_HEAD = 16;
@@ -74,5 +79,24 @@ describe('LayoutPool', () => {
     await expectAsync(pool.run(unknown)).toBeRejectedWithError(/unknown layout method "isomap"/);
     const ok = await pool.run(task('ok', 300, { method: 'pca', dims: 2, normalize: true, seed: 1 }));
     expect(ok.length).toBe(600 * 2);
+  }, TIMEOUT);
+
+  it('where workers cannot start, every task says so, and the view lays out on its own thread instead', async () => {
+    // A worker that dies before posting anything, as a page whose CSP blocks blob: workers.
+    const blocked = new LayoutPool('throw new Error("blocked by the page")', 2);
+    const params: LayoutParams = { method: 'umap', dims: 2, normalize: true, seed: 4, nEpochs: 30 };
+    const job = task('blocked', 300, params);
+    try {
+      await expectAsync(blocked.run(job)).toBeRejectedWithError(WorkersUnavailableError, /blocked by the page/);
+      await expectAsync(blocked.run(task('again', 50, params))).toBeRejectedWithError(WorkersUnavailableError);
+      const model = new MemoryModel<ViewTraits>({ ...DEFAULT_TRAITS, n_layers: 1, n_heads: 1, _tokens: null, _queries: null, _keys: null, _qk_meta: null });
+      const noop = (): void => {};
+      const ctx = new ViewContext(model, document.createElement('div'), blocked, null as unknown as QKSource, LIGHT, noop, noop, noop);
+      const qk = { layer: 0, head: 0, nTokens: 300, dHead: D_HEAD, queries: job.queries, keys: job.keys };
+      const layout = await ctx.layout(qk, params, 1);
+      expect(Array.from(layout)).toEqual(Array.from(jointLayout(job.queries, job.keys, 300, D_HEAD, params)));
+    } finally {
+      blocked.dispose();
+    }
   }, TIMEOUT);
 });
