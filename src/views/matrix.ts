@@ -76,6 +76,26 @@ export class MatrixView {
     private readonly onOpen: (layer: number, head: number, source: QKSourceName) => void,
   ) {
     this.element.append(this.grid);
+    this.grid.addEventListener('keydown', (event) => this.onKey(event));
+  }
+
+  /**
+   * Arrow keys move the focus between cells as they are shown (rows of the grid), so the
+   * matrix is keyboard-navigable; Enter or Space opens the focused cell (it is a button).
+   */
+  private onKey(event: KeyboardEvent): void {
+    const step: Record<string, number> = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -this.columns(), ArrowDown: this.columns() };
+    const shown = [...this.grid.children] as HTMLElement[];
+    const at = shown.indexOf(document.activeElement as HTMLElement);
+    if (!(event.key in step) || at < 0) return;
+    const next = shown[at + step[event.key]];
+    if (next) next.focus();
+    event.preventDefault();
+    event.stopPropagation(); // the view's own arrow keys step heads in the head view
+  }
+
+  private columns(): number {
+    return this.ctx.captureInfo(this.source).nHeads;
   }
 
   /** (Re)build every cell and start computing layouts for the current settings. */
@@ -112,10 +132,9 @@ export class MatrixView {
   /** Cell order and grid shape follow `matrix_order`. */
   arrange(): void {
     const order = this.ctx.model.get('matrix_order');
-    const { nHeads } = this.ctx.captureInfo(this.source);
     const sorted = [...this.cells];
     if (order !== 'index') sorted.sort((a, b) => (a.stats?.[order] ?? Infinity) - (b.stats?.[order] ?? Infinity));
-    this.grid.style.gridTemplateColumns = `repeat(${nHeads}, ${this.thumbSize + 6}px)`;
+    this.grid.style.gridTemplateColumns = `repeat(${this.columns()}, ${this.thumbSize + 6}px)`;
     this.grid.replaceChildren(...sorted.map((cell) => cell.element));
   }
 

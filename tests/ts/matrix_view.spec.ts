@@ -94,6 +94,39 @@ describe('matrix view fill', () => {
   }, 150000);
 });
 
+describe('matrix view keyboard', () => {
+  it('arrow keys move the focus across the grid as shown, Enter opens the focused head', async () => {
+    const container = document.createElement('div');
+    container.style.width = '800px';
+    document.body.append(container);
+    const unmount = mountHost(container, { traits: matrixTraits({ projection: 'pca', _capture_id: 'matrix-keys' }), qkFor: fakeHead });
+    try {
+      const root = await waitFor(() => container.querySelector<HTMLElement>('[data-testid="attentionviz"]'), 'the view root');
+      await waitFor(() => root.dataset.matrixPca === String(N_LAYERS * N_HEADS) || null, 'every thumbnail');
+      const cell = (layer: number, head: number): HTMLElement => root.querySelector<HTMLElement>(`.av-cell[data-layer="${layer}"][data-head="${head}"]`)!;
+      const press = (key: string): void => void document.activeElement!.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+      const focused = (): string => `${(document.activeElement as HTMLElement).dataset.layer},${(document.activeElement as HTMLElement).dataset.head}`;
+      cell(0, 0).focus();
+      press('ArrowRight');
+      expect(focused()).toBe('0,1');
+      press('ArrowDown'); // one row = one layer's N_HEADS heads
+      expect(focused()).toBe('1,1');
+      press('ArrowDown'); // past the last row: stays
+      expect(focused()).toBe('1,1');
+      press('ArrowLeft');
+      press('ArrowUp');
+      expect(focused()).toBe('0,0');
+      expect(root.dataset.view).toBe('matrix'); // arrows here do not step the head view's head
+      cell(1, 2).focus();
+      cell(1, 2).click(); // what Enter on a focused button does
+      await waitFor(() => (root.dataset.view === 'head' && root.dataset.layer === '1' && root.dataset.head === '2') || null, 'head (1, 2) open');
+    } finally {
+      unmount();
+      container.remove();
+    }
+  }, 30000);
+});
+
 describe('matrix view PNG export', () => {
   let cleanup: (() => void) | null = null;
   afterEach(() => cleanup?.());
