@@ -81,10 +81,11 @@ export function drawThumbnail(
   if (marks && marked) {
     // Marked points last, opaque, one pixel larger inside a one-pixel ring: visible in the crowd.
     const [rr, rg, rb] = parseHex(marks.ring);
-    const inner = size + Math.max(1, Math.round(pointScale));
+    const pixel = Math.max(1, Math.round(pointScale));
+    const inner = size + pixel;
     for (let i = 0; i < count; i++) {
       if (!marked[i]) continue;
-      square(i, inner + 2 * Math.max(1, Math.round(pointScale)), rr, rg, rb, 1);
+      square(i, inner + 2 * pixel, rr, rg, rb, 1);
       square(i, inner, rgb[3 * i] * 255, rgb[3 * i + 1] * 255, rgb[3 * i + 2] * 255, 1);
     }
   }

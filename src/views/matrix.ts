@@ -190,8 +190,6 @@ export class MatrixView {
     this.ctx.root.dataset.matrixTokens = String(rows);
     const source = this.source;
     const { causal, scale } = this.ctx.captureInfo(source);
-    // Every head's Q/K, kept for phase 2 (the method layout and the summary numbers).
-    const heads: Array<{ cell: Cell; qk: HeadQK }> = [];
     // Hosts answer with the first `rows` tokens only (see QKSource.fetch).
     await this.eachHead(generation, rows, async (cell, qk) => {
       const positions = this.ctx.pool?.cached(this.ctx.layoutKey(qk, pcaParams, source)) ?? jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, pcaParams);
@@ -200,13 +198,13 @@ export class MatrixView {
       this.set(cell, positions, 'pca');
       pcaDone++;
       report();
-      heads.push({ cell, qk });
       await yieldToPage(); // let the page breathe between heads
     });
     if (generation !== this.generation) return;
     if (pcaDone === total) this.ctx.root.dataset.matrixPcaSeconds = ((performance.now() - started) / 1000).toFixed(2);
-    // Phase 2: the workers run the method layouts in cell order...
-    heads.sort((a, b) => this.cells.indexOf(a.cell) - this.cells.indexOf(b.cell));
+    // Phase 2, on every fetched head (its Q/K kept in the cell), in cell order: the
+    // workers run the method layouts...
+    const heads = this.cells.flatMap((cell) => (cell.qk ? [{ cell, qk: cell.qk }] : []));
     if (method !== 'pca') {
       for (const [index, { cell, qk }] of heads.entries()) {
         this.ctx
@@ -316,9 +314,11 @@ export class MatrixView {
     const key = `${mode}|${n}|${m}`;
     const theme = this.ctx.theme;
     if (this.coloring?.key !== key || this.coloring.theme !== theme) {
-      let rgb = pointColors(mode, this.ctx.tokens, n, theme).rgb;
       const table = m > 0 ? this.ctx.headTokens() : null;
-      if (table) {
+      let rgb: Float32Array;
+      if (!table) {
+        rgb = pointColors(mode, this.ctx.tokens, n, theme).rgb;
+      } else {
         const total = table.length; // capture rows, then the m typed-in ones
         const all = pointColors(mode, table, total, theme).rgb;
         rgb = new Float32Array(6 * (n + m));
