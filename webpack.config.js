@@ -44,7 +44,7 @@ const worker = (env, argv) => ({
   name: 'worker',
   mode: argv.mode || 'production',
   target: 'webworker',
-  entry: './src/compute/worker.ts',
+  entry: './src/layout/worker.ts',
   output: { path: path.dirname(WORKER_BUNDLE), filename: path.basename(WORKER_BUNDLE) },
   resolve: { extensions: ['.ts', '.js'] },
   module: { rules: [typescript] },

@@ -3,8 +3,7 @@
  * Host-agnostic: the model may be anywidget's or an in-memory one. Returns the
  * cleanup that frees workers, WebGL, listeners and DOM.
  */
-import { LayoutPool } from './compute/pool';
-import workerSource from './compute/worker_source';
+import { LayoutService } from './layout/service';
 import { QKSource } from './model/qk_source';
 import { decodeTokenTable } from './model/tokens';
 import type { ViewModel, ViewTraits } from './model/traits';
@@ -21,16 +20,6 @@ import { HeadView, type ViewHandle } from './views/head';
 import { MatrixView } from './views/matrix';
 
 export type { ViewHandle } from './views/head';
-
-function createPool(): LayoutPool | null {
-  try {
-    return new LayoutPool(workerSource);
-  } catch (error) {
-    // Layouts then run on the main thread; slower, but the view still works.
-    console.warn('attentionviz: web workers unavailable, computing layouts on the main thread', error);
-    return null;
-  }
-}
 
 /** Optional services a host provides: `inference` enables the "Add text…" box (with `_text_input`). */
 export interface ViewServices {
@@ -58,13 +47,13 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
     message.classList.toggle('av-visible', text.length > 0);
   };
   const qk = new QKSource(model);
-  const pool = createPool();
+  const layouts = new LayoutService();
   const notify = (text: string): void => {
     notice.textContent = text;
     notice.classList.toggle('av-visible', text.length > 0);
   };
   notice.addEventListener('click', () => notify(''));
-  const ctx = new ViewContext(model, root, pool, qk, resolveTheme(model.get('theme')), (text) => toolbar.setStatus(text), showMessage, notify);
+  const ctx = new ViewContext(model, root, layouts, qk, resolveTheme(model.get('theme')), (text) => toolbar.setStatus(text), showMessage, notify);
   const guard = (what: string, work: () => void) => (): void => {
     try {
       work();
@@ -332,7 +321,7 @@ export function mountView(model: ViewModel, el: HTMLElement, services: ViewServi
     headView.dispose();
     compareView.dispose();
     ctx.added?.dispose();
-    pool?.dispose();
+    layouts.dispose();
     qk.dispose();
     root.remove();
   };

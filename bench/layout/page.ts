@@ -9,9 +9,9 @@
 import { UMAP } from 'umap-js';
 import { createUMAP } from 'embedding-atlas-umap';
 import { jointRows, normalizeQK } from '../../src/compute/normalize';
-import { defaultEpochs, umap } from '../../src/compute/umap';
-import { tsne } from '../../src/compute/tsne';
-import { trustworthinessMany } from '../../src/compute/trustworthiness';
+import { defaultEpochs, umap } from '../../src/layout/umap';
+import { tsne } from '../../src/layout/tsne';
+import { trustworthinessMany } from '../../src/layout/trustworthiness';
 import { Random } from '../../src/compute/random';
 
 export interface CaseSpec {

@@ -1,4 +1,4 @@
 // Bundle-size probe: what importing our UMAP adds.
-import { umap } from '../../src/compute/umap';
+import { umap } from '../../src/layout/umap';
 
 (globalThis as unknown as Record<string, unknown>).probe = umap;

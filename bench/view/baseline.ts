@@ -4,7 +4,7 @@
  * against, in the same run. Not used by the widget.
  */
 import { allowedKeys, attentionRow } from '../../src/compute/attention';
-import { jacobiEigen, pcaProject, type PCABasis } from '../../src/compute/pca';
+import { jacobiEigen, pcaProject, type PCABasis } from '../../src/layout/pca';
 import { centroidDistance, type HeadStats } from '../../src/compute/stats';
 
 /** pcaBasis before: covariance accumulated row by row, then cyclic Jacobi. */

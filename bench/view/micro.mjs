@@ -23,8 +23,9 @@ const OUT = process.argv.find((a) => a.startsWith('--out='))?.split('=')[1];
 /** Transpile the sources this bench needs to CommonJS in a temp folder and load them. */
 function load() {
   const out = mkdtempSync(path.join(os.tmpdir(), 'av-micro-'));
-  const compute = ['attention', 'normalize', 'pca', 'stats', 'layout', 'projectors', 'umap', 'tsne', 'knn', 'random', 'trustworthiness'];
-  const files = compute.map((f) => `src/compute/${f}.ts`).concat('bench/view/baseline.ts');
+  const compute = ['attention', 'normalize', 'stats', 'random'].map((f) => `src/compute/${f}.ts`);
+  const layout = ['pca', 'joint', 'projectors', 'umap', 'umap_sgd', 'tsne', 'knn', 'trustworthiness'].map((f) => `src/layout/${f}.ts`);
+  const files = [...compute, ...layout, 'bench/view/baseline.ts'];
   for (const file of files) {
     const { outputText } = ts.transpileModule(readFileSync(path.join(root, file), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
@@ -35,14 +36,13 @@ function load() {
   }
   writeFileSync(path.join(out, 'package.json'), '{"type": "commonjs"}');
   const modules = {
-    pca: require(path.join(out, 'src/compute/pca.js')),
+    pca: require(path.join(out, 'src/layout/pca.js')),
     stats: require(path.join(out, 'src/compute/stats.js')),
     normalize: require(path.join(out, 'src/compute/normalize.js')),
-    layout: require(path.join(out, 'src/compute/layout.js')),
+    layout: require(path.join(out, 'src/layout/joint.js')),
     baseline: require(path.join(out, 'bench/view/baseline.js')),
-    trust: require(path.join(out, 'src/compute/trustworthiness.js')),
+    trust: require(path.join(out, 'src/layout/trustworthiness.js')),
   };
-  require(path.join(out, 'src/compute/projectors.js')); // registers UMAP with jointLayout
   rmSync(out, { recursive: true, force: true });
   return modules;
 }

@@ -42,7 +42,7 @@ export function meanRowNorm(matrix: Float32Array, rows: number, cols: number): n
  * The constants of one head's normalization: `shift` is added to every key
  * (query centroid - key centroid, zeros without translation) and queries are
  * multiplied by `c`, keys divided by it (1 without scaling). Fitted on the capture's
- * Q/K; tokens added later are transformed with the same constants (see placement.ts).
+ * Q/K; tokens added later are transformed with the same constants (see layout/placement.ts).
  */
 export interface Normalization {
   shift: Float64Array;

@@ -2,15 +2,15 @@
  * Text typed into the view: fetch the ONNX model from the host once (binary chunks over
  * custom messages, see Python's `attentionviz.text_input`), compute every layer's Q/K in
  * the inference worker, keep them, and place the new tokens into whatever head layout is
- * shown (compute/placement.ts). The added rows go back to the host as JSON
+ * shown (layout/placement.ts). The added rows go back to the host as JSON
  * (`{type: "added-tokens", tokens}`) so Python's `viz.added_tokens` / `viz.selection`
  * know them.
  *
  * The inference code is injected (`InferenceApi`, given by the anywidget entry) so hosts
  * without a kernel (standalone HTML, the Lab file viewer) do not bundle onnxruntime.
  */
-import type { LayoutParams } from '../compute/layout';
-import { mergeLayouts, placeAddedTokens } from '../compute/placement';
+import { mergeLayouts, placeAddedTokens } from '../layout/placement';
+import type { LayoutParams } from '../layout/types';
 import type { ComputedQK, QKModelFiles, QKSession } from '../inference';
 import { emptyAdded, withAddedRows, type AddedTokens } from '../model/added_tokens';
 import type { HeadQK } from '../model/qk_source';

@@ -1,6 +1,7 @@
 /** What every pane of the view shares: the model, decoded data, services and helpers. */
-import { jointLayout, layoutKey, type LayoutParams } from '../compute/layout';
-import { WorkersUnavailableError, type LayoutPool } from '../compute/pool';
+import { layoutKey, type LayoutKey } from '../layout/key';
+import type { LayoutService } from '../layout/service';
+import type { LayoutParams, ProgressCallback } from '../layout/types';
 import { decodeRows, encodeRows } from '../model/decode';
 import type { HeadQK, QKSource, QKSourceName } from '../model/qk_source';
 import type { TokenTable } from '../model/tokens';
@@ -12,13 +13,12 @@ export class ViewContext {
   tokens: TokenTable | null = null;
   /** Text typed into the view (`AttentionViz(cap, onnx=...)`); null without a model. */
   added: AddedText | null = null;
-  /** Set when the pool's workers could not start: layouts then run on this thread. */
-  private workersFailed = false;
 
   constructor(
     readonly model: ViewModel,
     readonly root: HTMLElement,
-    readonly pool: LayoutPool | null,
+    /** Layouts: workers, or this thread where they cannot start (layout/service.ts). */
+    readonly layouts: LayoutService,
     readonly qk: QKSource,
     public theme: Theme,
     readonly setStatus: (text: string) => void,
@@ -31,39 +31,27 @@ export class ViewContext {
   }
 
   /** Cache key of a layout of `qk` (which may be a prefix sample of the tokens) of capture `source`. */
-  layoutKey(qk: Pick<HeadQK, 'layer' | 'head' | 'nTokens'>, params: LayoutParams, source: QKSourceName = 'capture'): string {
-    const id = source === 'compare' ? `compare:${this.compareCapture()?.capture_id ?? ''}` : this.model.get('_capture_id') || 'capture';
-    return `${layoutKey(id, qk.layer, qk.head, params)}|${qk.nTokens}`;
+  layoutKey(qk: Pick<HeadQK, 'layer' | 'head' | 'nTokens'>, params: LayoutParams, source: QKSourceName = 'capture'): LayoutKey {
+    const capture = source === 'compare' ? (this.compareCapture()?.capture_id ?? '') : this.model.get('_capture_id') || 'capture';
+    return layoutKey(capture, source, qk, params);
   }
 
   /**
    * A head's layout: cached, else from a worker, else (no workers, or the page does not
-   * let them start) on this thread.
+   * let them start) on this thread. `priority`: one of layout/service.ts's `Priority`.
    */
-  layout(qk: HeadQK, params: LayoutParams, priority: number, onProgress?: (fraction: number, stage: string) => void, source: QKSourceName = 'capture'): Promise<Float32Array> {
-    const key = this.layoutKey(qk, params, source);
-    if (this.pool && !this.workersFailed) {
-      return this.pool.run({ key, queries: qk.queries, keys: qk.keys, nTokens: qk.nTokens, dHead: qk.dHead, params, priority, onProgress }).catch((error: unknown) => {
-        if (!(error instanceof WorkersUnavailableError)) throw error;
-        if (!this.workersFailed) console.warn(`attentionviz: ${error.message}; computing layouts on the main thread`);
-        this.workersFailed = true;
-        return this.layoutHere(qk, params, onProgress);
-      });
-    }
-    return this.layoutHere(qk, params, onProgress);
+  layout(qk: HeadQK, params: LayoutParams, priority: number, onProgress?: ProgressCallback, source: QKSourceName = 'capture'): Promise<Float32Array> {
+    return this.layouts.layout(this.layoutKey(qk, params, source), qk, priority, onProgress);
   }
 
-  /** `layout` on this thread, after the current task (so the page can paint first). */
-  private layoutHere(qk: HeadQK, params: LayoutParams, onProgress?: (fraction: number, stage: string) => void): Promise<Float32Array> {
-    return new Promise((resolve, reject) => {
-      setTimeout(() => {
-        try {
-          resolve(jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, params, onProgress));
-        } catch (error) {
-          reject(error);
-        }
-      }, 0);
-    });
+  /** The layout of `qk` with `params` if it was computed already. */
+  cachedLayout(qk: Pick<HeadQK, 'layer' | 'head' | 'nTokens'>, params: LayoutParams, source: QKSourceName = 'capture'): Float32Array | undefined {
+    return this.layouts.cached(this.layoutKey(qk, params, source));
+  }
+
+  /** Drop waiting and running layouts that match (they reject with CancelledError). */
+  cancelLayouts(match: (key: LayoutKey, priority: number) => boolean): void {
+    this.layouts.cancel(match);
   }
 
   /** The compare view's other capture (`AttentionViz(cap, compare_to=other)`), or null: the right panel shows this one. */

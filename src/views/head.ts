@@ -4,9 +4,10 @@
  * lines from a selected query to its top-k keys, and the sentence view beside it.
  */
 import { allowedKeys, attentionRow, topK } from '../compute/attention';
-import type { LayoutMethod } from '../compute/layout';
+import type { LayoutMethod } from '../layout/types';
 import { normalizeQK } from '../compute/normalize';
-import { CancelledError } from '../compute/pool';
+import { CancelledError } from '../layout/pool';
+import { isShownHeadPriority, Priority } from '../layout/service';
 import { normSizes } from '../compute/sizes';
 import { pointsInPolygon } from '../compute/polygon';
 import { PointIndex } from '../compute/spatial';
@@ -211,13 +212,10 @@ export class HeadView {
     const pcaParams = this.ctx.layoutParams('pca');
     // Whatever was running for a head no longer on screen is no longer wanted.
     const onScreen = [[qk.layer, qk.head], ...this.ctx.shownHeads()];
-    this.ctx.pool?.cancel((key, priority) => {
-      const [, layer, head] = key.split('|');
-      return priority <= 1 && !onScreen.some(([l, h]) => Number(layer) === l && Number(head) === h);
-    });
+    this.ctx.cancelLayouts((key, priority) => isShownHeadPriority(priority) && !onScreen.some(([l, h]) => key.layer === l && key.head === h));
     const method = METHOD_NAMES[wanted.method] ?? wanted.method;
-    const cached = this.ctx.pool?.cached(this.ctx.layoutKey(qk, wanted, this.source));
-    const first = cached ? Promise.resolve(cached) : this.ctx.layout(qk, pcaParams, 0, undefined, this.source);
+    const cached = this.ctx.cachedLayout(qk, wanted, this.source);
+    const first = cached ? Promise.resolve(cached) : this.ctx.layout(qk, pcaParams, Priority.shownHeadFirst, undefined, this.source);
     first
       .then((positions) => {
         if (request !== this.request) return;
@@ -233,7 +231,7 @@ export class HeadView {
           .layout(
             qk,
             wanted,
-            1,
+            Priority.shownHead,
             (fraction, stage) => {
               if (request === this.request) this.setStatus(`${this.describe(qk)} · PCA shown · ${method} ${stage} ${Math.round(fraction * 100)}%`);
             },

@@ -5,8 +5,10 @@
  * capture (`_compare`), `matrix_source` = 'compare' shows that model's heads; a click
  * then opens the compare view with the clicked head in the right panel.
  */
-import { jointLayout, type LayoutMethod } from '../compute/layout';
-import { CancelledError } from '../compute/pool';
+import { jointLayout } from '../layout/joint';
+import { CancelledError } from '../layout/pool';
+import { isThumbnailPriority, thumbnailPriority } from '../layout/service';
+import type { LayoutMethod } from '../layout/types';
 import { headStats, type HeadStats } from '../compute/stats';
 import { checkPngScale, composeGridPng } from '../export/png';
 import type { HeadQK, QKSourceName } from '../model/qk_source';
@@ -107,7 +109,7 @@ export class MatrixView {
     this.element.dataset.source = this.source;
     const available = Math.max(320, this.element.clientWidth || 900) - 40;
     this.thumbSize = Math.max(48, Math.min(120, Math.floor(available / nHeads) - 8));
-    this.ctx.pool?.cancel((_key, priority) => priority >= 10);
+    this.ctx.cancelLayouts((_key, priority) => isThumbnailPriority(priority));
     this.cells = [];
     for (let layer = 0; layer < nLayers; layer++) {
       for (let head = 0; head < nHeads; head++) {
@@ -146,7 +148,7 @@ export class MatrixView {
 
   stop(): void {
     this.generation++;
-    this.ctx.pool?.cancel((_key, priority) => priority >= 10);
+    this.ctx.cancelLayouts((_key, priority) => isThumbnailPriority(priority));
   }
 
   dispose(): void {
@@ -192,7 +194,7 @@ export class MatrixView {
     const { causal, scale } = this.ctx.captureInfo(source);
     // Hosts answer with the first `rows` tokens only (see QKSource.fetch).
     await this.eachHead(generation, rows, async (cell, qk) => {
-      const positions = this.ctx.pool?.cached(this.ctx.layoutKey(qk, pcaParams, source)) ?? jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, pcaParams);
+      const positions = this.ctx.cachedLayout(qk, pcaParams, source) ?? jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, pcaParams);
       if (generation !== this.generation) return;
       cell.qk = qk;
       this.set(cell, positions, 'pca');
@@ -208,7 +210,7 @@ export class MatrixView {
     if (method !== 'pca') {
       for (const [index, { cell, qk }] of heads.entries()) {
         this.ctx
-          .layout(qk, params, 20 + index / 1000, undefined, source)
+          .layout(qk, params, thumbnailPriority(index), undefined, source)
           .then((positions) => {
             if (generation !== this.generation) return;
             this.set(cell, positions, method);

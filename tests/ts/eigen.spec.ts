@@ -2,7 +2,7 @@
  * The PCA eigen-solver (Householder + implicit QL) and covariance against their
  * definitions and against the cyclic Jacobi reference they replaced.
  */
-import { covariance, jacobiEigen, pcaBasis, symmetricEigen } from '../../src/compute/pca';
+import { covariance, jacobiEigen, pcaBasis, symmetricEigen } from '../../src/layout/pca';
 import { gaussian, mulberry32 } from './helpers';
 
 function randomSymmetric(d: number, seed: number): Float64Array {

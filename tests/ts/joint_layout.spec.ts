@@ -1,7 +1,7 @@
 /** jointLayout's one-pass normalization: the same values as normalizeQK + jointRows. */
-import { jointLayout, normalizedJointRows } from '../../src/compute/layout';
+import { jointLayout, normalizedJointRows } from '../../src/layout/joint';
 import { applyNormalization, fitNormalization, jointRows, normalizeQK } from '../../src/compute/normalize';
-import { pca } from '../../src/compute/pca';
+import { pca } from '../../src/layout/pca';
 import { gaussian, mulberry32 } from './helpers';
 
 function mismatches(got: Float32Array, want: Float32Array): number {

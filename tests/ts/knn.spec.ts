@@ -1,4 +1,4 @@
-import { approximateKnn, exactKnn } from '../../src/compute/knn';
+import { approximateKnn, exactKnn } from '../../src/layout/knn';
 import { gaussian, mulberry32 } from './helpers';
 
 /** n points in `clusters` Gaussian blobs (centres ~N(0, spread^2), unit noise) in d dimensions. */

@@ -3,7 +3,7 @@
  * before any UMAP job reaches a worker (so the workers do not compete with the PCA
  * phase for the cores), and thumbnails run UMAP with THUMBNAIL_EPOCHS epochs.
  */
-import { layoutKey } from '../../src/compute/layout';
+import { layoutKey, layoutKeyId } from '../../src/layout/key';
 import { GRID_SPACING } from '../../src/export/png';
 import { hostModel, mountHost, type HostOptions, type HostedHead } from '../../src/host';
 import type { ViewTraits } from '../../src/model/traits';
@@ -192,11 +192,14 @@ describe('matrix view PNG export', () => {
 describe('layoutKey and UMAP epochs', () => {
   it('keeps a thumbnail (THUMBNAIL_EPOCHS) apart from the default layout, and the default key unchanged', () => {
     const params = { method: 'umap' as const, dims: 2 as const, normalize: true, seed: 42 };
-    const plain = layoutKey('cap', 1, 2, params);
-    expect(plain).toBe('cap|1|2|norm|umap|2|42');
-    const thumbnail = layoutKey('cap', 1, 2, { ...params, nEpochs: THUMBNAIL_EPOCHS });
+    const head = { layer: 1, head: 2, nTokens: 300 };
+    const plain = layoutKeyId(layoutKey('cap', 'capture', head, params));
+    // The default key does not depend on whether nEpochs is absent or undefined.
+    expect(layoutKeyId(layoutKey('cap', 'capture', head, { ...params, nEpochs: undefined }))).toBe(plain);
+    const thumbnailKey = layoutKey('cap', 'capture', head, { ...params, nEpochs: THUMBNAIL_EPOCHS });
+    expect(thumbnailKey.epochs).toBe(THUMBNAIL_EPOCHS);
+    const thumbnail = layoutKeyId(thumbnailKey);
     expect(thumbnail).not.toBe(plain);
-    expect(thumbnail).toBe(`cap|1|2|norm|umap|2|42|epochs${THUMBNAIL_EPOCHS}`);
-    expect(layoutKey('cap', 1, 2, { ...params, nEpochs: 500 })).not.toBe(thumbnail);
+    expect(layoutKeyId(layoutKey('cap', 'capture', head, { ...params, nEpochs: 500 }))).not.toBe(thumbnail);
   });
 });

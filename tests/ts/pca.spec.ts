@@ -1,4 +1,4 @@
-import { pca, symmetricEigen } from '../../src/compute/pca';
+import { pca, symmetricEigen } from '../../src/layout/pca';
 import { gaussian, mulberry32 } from './helpers';
 
 /** Column j of a row-major d x d matrix whose columns are eigenvectors. */

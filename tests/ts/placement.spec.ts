@@ -1,8 +1,7 @@
-import { jointLayout } from '../../src/compute/layout';
-import { pca } from '../../src/compute/pca';
-import { mergeLayouts, membershipWeights, nearestReference, placeAddedTokens, placeByNeighbours, placeByPCA } from '../../src/compute/placement';
-import { umap } from '../../src/compute/umap';
-import '../../src/compute/projectors';
+import { jointLayout } from '../../src/layout/joint';
+import { pca } from '../../src/layout/pca';
+import { mergeLayouts, membershipWeights, nearestReference, placeAddedTokens, placeByNeighbours, placeByPCA } from '../../src/layout/placement';
+import { umap } from '../../src/layout/umap';
 import { gaussian, mulberry32 } from './helpers';
 
 const D = 16;

@@ -4,9 +4,10 @@
  * failing layout frees the worker for the next one.
  */
 import workerSource from 'attentionviz-layout-worker';
-import { jointLayout, type LayoutParams } from '../../src/compute/layout';
-import '../../src/compute/projectors';
-import { CancelledError, LayoutPool, WorkersUnavailableError, type LayoutTask } from '../../src/compute/pool';
+import { jointLayout } from '../../src/layout/joint';
+import { CancelledError, LayoutPool, WorkersUnavailableError, type LayoutTask } from '../../src/layout/pool';
+import { LayoutService, Priority } from '../../src/layout/service';
+import type { LayoutParams } from '../../src/layout/types';
 import { MemoryModel } from '../../src/model/memory_model';
 import type { QKSource } from '../../src/model/qk_source';
 import { DEFAULT_TRAITS, type ViewTraits } from '../../src/model/traits';
@@ -81,9 +82,11 @@ describe('LayoutPool', () => {
     expect(ok.length).toBe(600 * 2);
   }, TIMEOUT);
 
-  it('where workers cannot start, every task says so, and the view lays out on its own thread instead', async () => {
+  it('where workers cannot start, every task says so, and the view lays out UMAP and t-SNE on its own thread instead', async () => {
     // A worker that dies before posting anything, as a page whose CSP blocks blob: workers.
-    const blocked = new LayoutPool('throw new Error("blocked by the page")', 2);
+    const blockedSource = 'throw new Error("blocked by the page")';
+    const blocked = new LayoutPool(blockedSource, 2);
+    const layouts = new LayoutService(blockedSource, 2);
     const params: LayoutParams = { method: 'umap', dims: 2, normalize: true, seed: 4, nEpochs: 30 };
     const job = task('blocked', 300, params);
     try {
@@ -91,12 +94,21 @@ describe('LayoutPool', () => {
       await expectAsync(blocked.run(task('again', 50, params))).toBeRejectedWithError(WorkersUnavailableError);
       const model = new MemoryModel<ViewTraits>({ ...DEFAULT_TRAITS, n_layers: 1, n_heads: 1, _tokens: null, _queries: null, _keys: null, _qk_meta: null });
       const noop = (): void => {};
-      const ctx = new ViewContext(model, document.createElement('div'), blocked, null as unknown as QKSource, LIGHT, noop, noop, noop);
+      const ctx = new ViewContext(model, document.createElement('div'), layouts, null as unknown as QKSource, LIGHT, noop, noop, noop);
       const qk = { layer: 0, head: 0, nTokens: 300, dHead: D_HEAD, queries: job.queries, keys: job.keys };
-      const layout = await ctx.layout(qk, params, 1);
+      // This spec imports no projector itself: the service must bring every method.
+      const layout = await ctx.layout(qk, params, Priority.shownHead);
+      expect(layouts.usesWorkers).toBeFalse();
       expect(Array.from(layout)).toEqual(Array.from(jointLayout(job.queries, job.keys, 300, D_HEAD, params)));
+      const tsneParams: LayoutParams = { method: 'tsne', dims: 2, normalize: true, seed: 4 };
+      const small = task('blocked-tsne', 120, tsneParams);
+      const smallQK = { layer: 0, head: 0, nTokens: 120, dHead: D_HEAD, queries: small.queries, keys: small.keys };
+      const tsneLayout = await ctx.layout(smallQK, tsneParams, Priority.shownHead);
+      expect(Array.from(tsneLayout)).toEqual(Array.from(jointLayout(small.queries, small.keys, 120, D_HEAD, tsneParams)));
+      expect(ctx.cachedLayout(smallQK, tsneParams)).toBe(tsneLayout);
     } finally {
       blocked.dispose();
+      layouts.dispose();
     }
   }, TIMEOUT);
 });

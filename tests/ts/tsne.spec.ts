@@ -1,6 +1,6 @@
-import { jointProbabilities, tsne } from '../../src/compute/tsne';
-import { trustworthiness } from '../../src/compute/trustworthiness';
-import { exactKnn } from '../../src/compute/knn';
+import { jointProbabilities, tsne } from '../../src/layout/tsne';
+import { trustworthiness } from '../../src/layout/trustworthiness';
+import { exactKnn } from '../../src/layout/knn';
 import { gaussian, mulberry32 } from './helpers';
 
 // (Same generators as umap.spec.ts; importing a spec would register its suites twice.)

@@ -1,7 +1,7 @@
-import { exactKnn } from '../../src/compute/knn';
-import { findABParams, umap } from '../../src/compute/umap';
-import { gradientCoefficients } from '../../src/compute/umap_sgd';
-import { trustworthiness, trustworthinessSampled } from '../../src/compute/trustworthiness';
+import { exactKnn } from '../../src/layout/knn';
+import { findABParams, umap } from '../../src/layout/umap';
+import { gradientCoefficients } from '../../src/layout/umap_sgd';
+import { trustworthiness, trustworthinessSampled } from '../../src/layout/trustworthiness';
 import { gaussian, mulberry32 } from './helpers';
 
 /** n points in `clusters` Gaussian blobs (centres ~N(0, spread^2), unit noise), with labels. */

@@ -5,12 +5,13 @@
  * Where a page may not start them (a Content-Security-Policy without blob: workers),
  * every task fails with WorkersUnavailableError, so the caller can lay out elsewhere.
  */
-import type { LayoutParams } from './layout';
+import type { LayoutParams, ProgressCallback } from './types';
 import type { LayoutJob, WorkerReply } from './worker';
 
-export interface LayoutTask {
-  /** Cache key (see layoutKey). */
-  key: string;
+/** One layout to compute; `K` is the cache key's type (service.ts uses key.ts's LayoutKey). */
+export interface LayoutTask<K = string> {
+  /** Cache key: tasks whose keys serialise alike have the same layout. */
+  key: K;
   queries: Float32Array;
   keys: Float32Array;
   nTokens: number;
@@ -18,22 +19,24 @@ export interface LayoutTask {
   params: LayoutParams;
   /** Lower runs first: the head on screen before the thumbnails. */
   priority: number;
-  onProgress?: (fraction: number, stage: string) => void;
+  onProgress?: ProgressCallback;
 }
 
-interface Queued {
-  task: LayoutTask;
+interface Queued<K> {
+  task: LayoutTask<K>;
+  /** The task's serialised key. */
+  cacheId: string;
   id: number;
   promise: Promise<Float32Array>;
   /** Everyone waiting for this key hears its progress. */
-  listeners: Array<(fraction: number, stage: string) => void>;
+  listeners: ProgressCallback[];
   resolve: (layout: Float32Array) => void;
   reject: (error: Error) => void;
 }
 
-interface Slot {
+interface Slot<K> {
   worker: Worker;
-  job: Queued | null;
+  job: Queued<K> | null;
   /** The worker has posted a message: it did start. */
   started: boolean;
 }
@@ -53,12 +56,12 @@ export class WorkersUnavailableError extends Error {
   }
 }
 
-export class LayoutPool {
+export class LayoutPool<K = string> {
   /** Set once a worker failed before posting anything: no task will run in this pool. */
   private unavailable: WorkersUnavailableError | null = null;
   private readonly url: string;
-  private readonly slots: Slot[] = [];
-  private readonly queue: Queued[] = [];
+  private readonly slots: Slot<K>[] = [];
+  private readonly queue: Queued<K>[] = [];
   private readonly cache = new Map<string, Float32Array>();
   private nextId = 1;
   private disposed = false;
@@ -67,22 +70,25 @@ export class LayoutPool {
     workerSource: string,
     private readonly size = Math.max(2, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)),
     private readonly cacheLimit = 512,
+    /** Serialises a key for the cache and for finding the same task asked twice. */
+    private readonly keyId: (key: K) => string = String,
   ) {
     this.url = URL.createObjectURL(new Blob([workerSource], { type: 'text/javascript' }));
   }
 
-  cached(key: string): Float32Array | undefined {
-    return this.cache.get(key);
+  cached(key: K): Float32Array | undefined {
+    return this.cache.get(this.keyId(key));
   }
 
   /** The layout for `task`, from the cache or a worker. */
-  run(task: LayoutTask): Promise<Float32Array> {
-    const hit = this.cache.get(task.key);
+  run(task: LayoutTask<K>): Promise<Float32Array> {
+    const cacheId = this.keyId(task.key);
+    const hit = this.cache.get(cacheId);
     if (hit) return Promise.resolve(hit);
     if (this.disposed) return Promise.reject(new Error('layout pool is closed'));
     if (this.unavailable) return Promise.reject(this.unavailable);
     // The same layout asked for twice (matrix cell and head view) is computed once.
-    const same = [...this.queue, ...this.slots.map((slot) => slot.job)].find((job) => job?.task.key === task.key);
+    const same = [...this.queue, ...this.slots.map((slot) => slot.job)].find((job) => job?.cacheId === cacheId);
     if (same) {
       if (task.onProgress) same.listeners.push(task.onProgress);
       same.task.priority = Math.min(same.task.priority, task.priority);
@@ -93,18 +99,18 @@ export class LayoutPool {
     let reject!: (error: Error) => void;
     const promise = new Promise<Float32Array>((ok, fail) => ((resolve = ok), (reject = fail)));
     const listeners = task.onProgress ? [task.onProgress] : [];
-    this.queue.push({ task, id: this.nextId++, promise, listeners, resolve, reject });
+    this.queue.push({ task, cacheId, id: this.nextId++, promise, listeners, resolve, reject });
     this.queue.sort((a, b) => a.task.priority - b.task.priority || a.id - b.id);
     this.pump();
     return promise;
   }
 
   /** Drop queued and running tasks that match; running ones lose their worker. */
-  cancel(match: (key: string, priority: number) => boolean): void {
+  cancel(match: (key: K, priority: number) => boolean): void {
     for (let i = this.queue.length - 1; i >= 0; i--) {
       if (!match(this.queue[i].task.key, this.queue[i].task.priority)) continue;
       const [removed] = this.queue.splice(i, 1);
-      removed.reject(new CancelledError(removed.task.key));
+      removed.reject(new CancelledError(removed.cacheId));
     }
     for (const slot of this.slots) {
       if (slot.job && match(slot.job.task.key, slot.job.task.priority)) {
@@ -112,7 +118,7 @@ export class LayoutPool {
         slot.worker.terminate(); // a synchronous layout cannot be interrupted any other way
         slot.worker = this.spawn(slot);
         slot.job = null;
-        job.reject(new CancelledError(job.task.key));
+        job.reject(new CancelledError(job.cacheId));
       }
     }
     this.pump();
@@ -132,7 +138,7 @@ export class LayoutPool {
     URL.revokeObjectURL(this.url);
   }
 
-  private spawn(slot: Slot): Worker {
+  private spawn(slot: Slot<K>): Worker {
     slot.started = false;
     const worker = new Worker(this.url);
     worker.onmessage = (event: MessageEvent<WorkerReply>) => {
@@ -175,7 +181,7 @@ export class LayoutPool {
       }
       if (!slot) return;
       const next = this.queue.shift()!;
-      const hit = this.cache.get(next.task.key);
+      const hit = this.cache.get(next.cacheId);
       if (hit) {
         next.resolve(hit);
         continue;
@@ -187,7 +193,7 @@ export class LayoutPool {
     }
   }
 
-  private onReply(slot: Slot, reply: WorkerReply): void {
+  private onReply(slot: Slot<K>, reply: WorkerReply): void {
     const job = slot.job;
     if (!job || job.id !== reply.id) return;
     if (reply.type === 'progress') {
@@ -196,7 +202,7 @@ export class LayoutPool {
     }
     slot.job = null;
     if (reply.type === 'done') {
-      this.cache.set(job.task.key, reply.layout);
+      this.cache.set(job.cacheId, reply.layout);
       if (this.cache.size > this.cacheLimit) this.cache.delete(this.cache.keys().next().value!);
       job.resolve(reply.layout);
     } else {

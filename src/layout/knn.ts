@@ -16,7 +16,7 @@
  * Neighbour rows are sorted by increasing distance and exclude the point itself.
  * Distances are Euclidean (internally squared, square-rooted on output).
  */
-import { Random } from './random';
+import { Random } from '../compute/random';
 
 export interface KnnResult {
   /** [n, k] neighbour indices, row i sorted by increasing distance, i itself excluded. */

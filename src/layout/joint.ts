@@ -1,41 +1,11 @@
 /**
  * One head's joint Q/K layout: normalize, stack queries over keys, project.
- * Pure and synchronous; runs inside layout workers (see worker.ts / pool.ts).
+ * Pure and synchronous; runs inside layout workers (worker.ts) or, where they cannot
+ * start, on the main thread (service.ts).
  */
-import { fitNormalization, type Normalization } from './normalize';
-import { pca } from './pca';
-
-export type LayoutMethod = 'pca' | 'umap' | 'tsne';
-
-export interface LayoutParams {
-  method: LayoutMethod;
-  dims: 2 | 3;
-  normalize: boolean;
-  seed: number;
-  /** UMAP's SGD epochs; unset = umap.ts's default for the point count (500 down to 200 as it grows). */
-  nEpochs?: number;
-}
-
-export type Projector = (
-  data: Float32Array,
-  rows: number,
-  cols: number,
-  params: LayoutParams,
-  onProgress: (fraction: number, stage: string) => void,
-) => Float32Array;
-
-const projectors = new Map<LayoutMethod, Projector>([
-  ['pca', (data, rows, cols, params) => pca(data, rows, cols, params.dims).coordinates],
-]);
-
-/** Make a projection method available to `jointLayout` (UMAP and t-SNE register themselves). */
-export function registerProjector(method: LayoutMethod, projector: Projector): void {
-  projectors.set(method, projector);
-}
-
-export function availableMethods(): LayoutMethod[] {
-  return [...projectors.keys()];
-}
+import { fitNormalization, type Normalization } from '../compute/normalize';
+import { availableMethods, projectorFor } from './projectors';
+import type { LayoutParams, ProgressCallback } from './types';
 
 /**
  * Positions of the 2N points of one head ([2N, dims] row-major; queries first):
@@ -47,9 +17,9 @@ export function jointLayout(
   nTokens: number,
   dHead: number,
   params: LayoutParams,
-  onProgress: (fraction: number, stage: string) => void = () => {},
+  onProgress: ProgressCallback = () => {},
 ): Float32Array {
-  const projector = projectors.get(params.method);
+  const projector = projectorFor(params.method);
   if (!projector) throw new Error(`unknown layout method "${params.method}" (have: ${availableMethods().join(', ')})`);
   const normalization = fitNormalization(queries, keys, nTokens, dHead, {
     translate: params.normalize,
@@ -79,11 +49,4 @@ export function normalizedJointRows(queries: Float32Array, keys: Float32Array, d
     }
   }
   return joint;
-}
-
-/** Cache key of a layout: same capture, head, normalization, method and parameters -> same layout. */
-export function layoutKey(captureId: string, layer: number, head: number, params: LayoutParams): string {
-  const key = [captureId, layer, head, params.normalize ? 'norm' : 'raw', params.method, params.dims, params.seed];
-  if (params.nEpochs !== undefined) key.push(`epochs${params.nEpochs}`);
-  return key.join('|');
 }

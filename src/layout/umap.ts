@@ -19,7 +19,7 @@
  */
 import { approximateKnn, exactKnn, type KnnResult } from './knn';
 import { pca } from './pca';
-import { Random } from './random';
+import { Random } from '../compute/random';
 import { optimizeLayout, type SgdProblem } from './umap_sgd';
 
 export interface UMAPOptions {

@@ -17,7 +17,7 @@
  */
 import { approximateKnn, exactKnn } from './knn';
 import { pca } from './pca';
-import { Random } from './random';
+import { Random } from '../compute/random';
 
 export interface TSNEOptions {
   nComponents: 2 | 3;

@@ -18,8 +18,8 @@
  *   (umap-learn then refines with a few SGD epochs; we stop at the initialisation, so
  *   a new point never lands outside the hull of its neighbours.)
  */
-import type { LayoutParams } from './layout';
-import { applyNormalization, fitNormalization, jointRows } from './normalize';
+import type { LayoutParams } from './types';
+import { applyNormalization, fitNormalization, jointRows } from '../compute/normalize';
 import { pcaBasis, pcaProject } from './pca';
 
 /** Neighbours used for UMAP / t-SNE placement (umap-learn's default n_neighbors). */

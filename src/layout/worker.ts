@@ -2,8 +2,8 @@
  * Layout worker: receives one head's Q/K and layout parameters, posts progress and
  * the layout back (transferred, not copied). Cancellation = the pool terminates it.
  */
-import { jointLayout, type LayoutParams } from './layout';
-import './projectors';
+import { jointLayout } from './joint';
+import type { LayoutParams } from './types';
 
 export interface LayoutJob {
   id: number;
