@@ -11,6 +11,20 @@ export default tseslint.config(
     },
   },
   {
+    // compute/ and layout/ run in workers and on the main thread alike: pure maths on
+    // typed arrays, no page (dependency-cruiser forbids their importing ui/, render/, three).
+    files: ['src/compute/**/*.ts', 'src/layout/**/*.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['document', 'window', 'localStorage', 'sessionStorage', 'requestAnimationFrame', 'getComputedStyle'].map((name) => ({
+          name,
+          message: 'compute/ and layout/ do not touch the page (they run in workers too).',
+        })),
+      ],
+    },
+  },
+  {
     // The e2e tests are plain JavaScript (Node, plus page.evaluate code run in the browser):
     // nothing type-checks them, so an undefined name must fail the lint, not the CI run.
     files: ['e2e/**/*.mjs'],
