@@ -201,31 +201,35 @@ export function headRanges(layout: AttnvizLayout, layer: number, head: number, r
   };
 }
 
-/** Column values of one Parquet column, concatenated over row groups. */
-function concatChunks(chunks: Array<{ rowStart: number; data: DecodedArray }>, rows: number): DecodedArray {
-  if (chunks.length === 1 && chunks[0].data.length === rows) return chunks[0].data;
+/** Columns every token table has (as Python's `Capture` requires). */
+const REQUIRED_COLUMNS = ['text', 'seq'];
+
+/**
+ * Column values of one Parquet column, concatenated over row groups; the chunks must
+ * cover its `rows` rows exactly (a damaged file can leave holes or overlaps).
+ */
+function concatChunks(column: string, chunks: Array<{ rowStart: number; data: DecodedArray }>, rows: number, name: string): DecodedArray {
+  const covered = chunks.reduce((sum, chunk) => sum + chunk.data.length, 0);
+  const inside = chunks.every(({ rowStart, data }) => Number.isInteger(rowStart) && rowStart >= 0 && rowStart + data.length <= rows);
+  if (covered !== rows || !inside) throw new AttnvizFileError(`${name}: token table column "${column}" holds ${covered} values for ${rows} rows`);
+  if (chunks.length === 1) return chunks[0].data;
   const kind = chunks[0]?.data.constructor;
-  const sameKind = chunks.every((chunk) => chunk.data.constructor === kind) && kind !== Array;
+  const sameKind = chunks.length > 0 && chunks.every((chunk) => chunk.data.constructor === kind) && kind !== Array;
   const out = (sameKind ? new (kind as new (n: number) => DecodedArray)(rows) : new Array<unknown>(rows)) as DecodedArray;
   for (const { rowStart, data } of chunks) {
-    for (let i = 0; i < data.length && rowStart + i < rows; i++) (out as unknown as unknown[])[rowStart + i] = (data as unknown as unknown[])[i];
+    for (let i = 0; i < data.length; i++) (out as unknown as unknown[])[rowStart + i] = (data as unknown as unknown[])[i];
   }
   return out;
 }
 
-/**
- * A Parquet token table (as pandas/pyarrow write it) as an Arrow IPC stream, the form the
- * view's `_tokens` trait takes. Strings stay strings (never markup); int64 stays int64.
- */
-export async function parquetToArrowIPC(bytes: Uint8Array, name = 'file', expectedRows?: number): Promise<Uint8Array> {
+/** Every column of a Parquet file, decoded (hyparquet), with its row count. */
+async function readParquetColumns(bytes: Uint8Array, name: string): Promise<{ rows: number; names: string[]; chunks: Map<string, Array<{ rowStart: number; data: DecodedArray }>> }> {
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const chunks = new Map<string, Array<{ rowStart: number; data: DecodedArray }>>();
-  let rows: number;
-  let names: string[];
   try {
     const metadata = parquetMetadata(file);
-    rows = Number(metadata.num_rows);
-    names = metadata.schema.slice(1).filter((element) => !element.num_children).map((element) => element.name);
+    const rows = Number(metadata.num_rows);
+    const names = metadata.schema.slice(1).filter((element) => !element.num_children).map((element) => element.name);
     await parquetRead({
       file,
       metadata,
@@ -235,15 +239,30 @@ export async function parquetToArrowIPC(bytes: Uint8Array, name = 'file', expect
         list.push({ rowStart, data: columnData });
       },
     });
+    return { rows, names, chunks };
   } catch (error) {
     throw new AttnvizFileError(`${name}: token table is corrupt (${error instanceof Error ? error.message : String(error)})`);
   }
+}
+
+/**
+ * A Parquet token table (as pandas/pyarrow write it) as an Arrow IPC stream, the form the
+ * view's `_tokens` trait takes. Strings stay strings (never markup); int64 stays int64.
+ */
+export async function parquetToArrowIPC(bytes: Uint8Array, name = 'file', expectedRows?: number): Promise<Uint8Array> {
+  const { rows, names, chunks } = await readParquetColumns(bytes, name);
   if (expectedRows !== undefined && rows !== expectedRows) {
     throw new AttnvizFileError(`${name}: token table has ${rows} rows, manifest says ${expectedRows} tokens`);
   }
+  const missing = REQUIRED_COLUMNS.filter((column) => !names.includes(column));
+  if (missing.length) throw new AttnvizFileError(`${name}: token table has no ${missing.map((column) => `"${column}"`).join(' or ')} column`);
   const columns: Record<string, DecodedArray> = {};
-  for (const column of names) columns[column] = concatChunks(chunks.get(column) ?? [], rows);
-  return tableToIPC(tableFromArrays(columns as Parameters<typeof tableFromArrays>[0]), 'stream');
+  for (const column of names) columns[column] = concatChunks(column, chunks.get(column) ?? [], rows, name);
+  try {
+    return tableToIPC(tableFromArrays(columns as Parameters<typeof tableFromArrays>[0]), 'stream');
+  } catch (error) {
+    throw new AttnvizFileError(`${name}: token table columns cannot be converted (${error instanceof Error ? error.message : String(error)})`);
+  }
 }
 
 /** An opened capture: manifest, any head's Q/K, the token table. */
