@@ -1,4 +1,4 @@
-// Layout benchmark: our UMAP (src/compute/umap.ts) vs umap-js 1.4 and embedding-atlas's
+// Layout benchmark: our UMAP (src/layout/umap.ts) vs umap-js 1.4 and embedding-atlas's
 // WASM UMAP, on real joint Q/K data, in Debian's headless Chromium, all in one page/run.
 // Usage: node bench/layout/run.mjs [--quick] [--skip-build] [--cases=<json list of {points,d,methods,sample?}>] [--out=<file>]
 //        [--no-atlas] [--json=<file>] [--mode=quick|full]
@@ -125,7 +125,7 @@ async function main() {
   const sizeTable = [
     '| import | minified bytes | gzip bytes |',
     '|---|---:|---:|',
-    `| ours (\`src/compute/umap.ts\` + knn, pca, random) | ${sizes['size-ours'].bytes} | ${sizes['size-ours'].gzip} |`,
+    `| ours (\`src/layout/umap.ts\` + knn, pca, random) | ${sizes['size-ours'].bytes} | ${sizes['size-ours'].gzip} |`,
     `| umap-js 1.4.0 | ${sizes['size-umapjs'].bytes} | ${sizes['size-umapjs'].gzip} |`,
     ...(noAtlas ? [] : [`| embedding-atlas 0.26 \`dist/umap.js\` (WASM inlined as base64) | ${sizes['size-atlas'].bytes} | ${sizes['size-atlas'].gzip} |`]),
   ].join('\n');

@@ -4,6 +4,7 @@
  * work wherever the widget's single ES module loads: notebook, standalone HTML, Lab.
  * Where a page may not start them (a Content-Security-Policy without blob: workers),
  * every task fails with WorkersUnavailableError, so the caller can lay out elsewhere.
+ * Views do not use it directly: service.ts wraps it with the main-thread fallback.
  */
 import type { LayoutParams, ProgressCallback } from './types';
 import type { LayoutJob, WorkerReply } from './worker';
