@@ -47,8 +47,9 @@ export interface HeadViewOptions {
   headTrait?: 'head' | 'compare_head';
   /**
    * The `view` this plot belongs to (it lays out nothing while another view is shown).
-   * A "compare" panel has no sentence/image view, no typed-in text, does not sync the
-   * camera trait, and marks its own element (data-layer, -ready, -hover...) instead of the root.
+   * A "compare" panel has no sentence/image view, does not sync the camera trait, and
+   * marks its own element (data-layer, -ready, -hover...) instead of the root. (Typed-in
+   * text is placed in every plot of this capture's heads, panels too.)
    */
   shownIn?: 'head' | 'compare';
   /** The token row under the pointer (-1: none), to link another plot. */

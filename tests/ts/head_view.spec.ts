@@ -1,9 +1,10 @@
 /**
  * Parts of the head view no other spec reaches: the camera kept in the `camera` trait
  * (single-head view only, never by a compare panel), picking in 3D after the camera
- * moves, and which points are emphasised for a selection, search, a linked hover and the
- * focused query's top keys. Drawn with real WebGL (SwiftShader) on the kernel-free host.
+ * moves, the image view beside the plot for a vision capture, and which points are
+ * emphasised for a selection, search, a linked hover and the focused query's top keys. Drawn with real WebGL (SwiftShader) on the kernel-free host.
  */
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { hostModel, type HostedHead } from '../../src/host';
 import { decodeRows } from '../../src/model/decode';
 import type { MemoryModel } from '../../src/model/memory_model';
@@ -27,6 +28,25 @@ function fakeHead(layer: number, head: number): HostedHead {
   const queries = Float32Array.from({ length: N_TOKENS * D_HEAD }, () => 1.5 * normal());
   const keys = Float32Array.from({ length: N_TOKENS * D_HEAD }, (_, i) => (i % D_HEAD) + 1.5 * normal());
   return { queries: new DataView(queries.buffer), keys: new DataView(keys.buffer), meta: { layer, head, n_tokens: N_TOKENS, d_head: D_HEAD, dtype: 'float32' } };
+}
+
+/**
+ * A vision capture's token table: two images of [CLS] then a 3 x 3 patch grid
+ * (patch_row / patch_col; -1 for [CLS]), N_TOKENS / 10 images in all.
+ */
+function patchTable(): DataView {
+  const pos = Int32Array.from({ length: N_TOKENS }, (_, i) => i % 10);
+  const bytes = tableToIPC(
+    tableFromArrays({
+      text: Array.from(pos, (p) => (p === 0 ? '[CLS]' : `patch ${p - 1}`)),
+      seq: Int32Array.from({ length: N_TOKENS }, (_, i) => Math.floor(i / 10)),
+      pos,
+      patch_row: Int32Array.from(pos, (p) => (p === 0 ? -1 : Math.floor((p - 1) / 3))),
+      patch_col: Int32Array.from(pos, (p) => (p === 0 ? -1 : (p - 1) % 3)),
+    }),
+    'stream',
+  );
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 const cleanups: Array<() => void> = [];
@@ -153,6 +173,35 @@ describe('head view in 3D', () => {
     query = isolatedQuery(plot, points);
     click(plot, points[query]);
     expect(selected()).withContext(`after zooming, query ${query} at ${points[query]}`).toEqual([query]);
+  }, VIEW_TIMEOUT);
+});
+
+describe('head view of a vision capture', () => {
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  });
+
+  it('shows the image view beside the plot; a hovered patch highlights its token in the plot, a clicked one selects it', async () => {
+    const { root, model } = mount({ _tokens: patchTable() });
+    const plot = await ready(() => root as Plot);
+    const image = root.querySelector<HTMLElement>('.av-image')!;
+    expect(getComputedStyle(image).display).not.toBe('none');
+    expect(getComputedStyle(root.querySelector('.av-sentence:not(.av-image)')!).display).toBe('none');
+
+    // Patch (1, 2) of the first image: token row 1 + 3 * 1 + 2.
+    const row = 6;
+    const canvas = image.querySelector<HTMLCanvasElement>('.av-image-canvas')!;
+    const rect = canvas.getBoundingClientRect();
+    const at = { clientX: rect.left + (2.5 / 3) * rect.width, clientY: rect.top + (1.5 / 3) * rect.height, bubbles: true };
+    canvas.dispatchEvent(new PointerEvent('pointermove', at));
+    const emphasis = (): number[] => Array.from({ length: 2 * N_TOKENS }, (_, i) => plot.attentionviz.emphasis(i));
+    const highlighted = (): number[] => [...emphasis().keys()].filter((i) => emphasis()[i] === EMPHASIS.highlighted);
+    expect(highlighted()).toEqual([row, N_TOKENS + row]);
+
+    canvas.dispatchEvent(new PointerEvent('pointerleave', at));
+    expect(highlighted()).toEqual([]);
+    canvas.dispatchEvent(new MouseEvent('click', at));
+    expect(Array.from(decodeRows(model.get('_selected_rows')))).toEqual([row]);
   }, VIEW_TIMEOUT);
 });
 
