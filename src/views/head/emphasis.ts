@@ -1,0 +1,64 @@
+/**
+ * What a head plot emphasises: the selection, search matches, a token hovered in another
+ * plot, and the focused query (the one selected token) with lines to its top-k keys.
+ */
+import { allowedKeys, attentionRow, topK } from '../../compute/attention';
+import type { HeadQK, QKSourceName } from '../../model/qk_source';
+import type { OverlayLine } from '../../render/overlay';
+import { EMPHASIS } from '../../render/scatter';
+import type { ViewContext } from '../context';
+
+export interface FocusedQuery {
+  row: number;
+  targets: Array<{ row: number; weight: number }>;
+}
+
+/** The one selected token of `qk` and its top-k keys by attention in capture `source`, when exactly one is selected. */
+export function focusedQuery(ctx: ViewContext, qk: HeadQK | undefined, source: QKSourceName): FocusedQuery | null {
+  const selected = ctx.selectedRows();
+  const tokens = ctx.headTokens();
+  if (selected.length !== 1 || !qk || !tokens) return null;
+  const row = selected[0];
+  if (row >= qk.nTokens) return null;
+  const sequence = tokens.rowsBySeq.get(tokens.seq[row]) ?? [row];
+  const { scale, causal } = ctx.captureInfo(source); // this plot's capture's attention
+  const keyRows = allowedKeys(sequence, sequence.indexOf(row), causal);
+  const weights = attentionRow(qk.queries, qk.keys, qk.dHead, row, keyRows, scale);
+  const best = topK(weights, ctx.model.get('top_k'));
+  return { row, targets: best.map((i) => ({ row: keyRows[i], weight: weights[i] })) };
+}
+
+/** What each plot draws emphasised besides the focused query: token rows. */
+export interface Highlights {
+  selected: Uint32Array;
+  matches: number[];
+  /** A token hovered in another plot (-1: none). */
+  hovered: number;
+}
+
+/**
+ * How each of the 2n points (queries, then keys) is drawn: highlighted when its token is
+ * selected, matched or hovered elsewhere, or it is a top key of the focused query; the
+ * rest dimmed while anything is highlighted, else all normal.
+ */
+export function pointEmphasis(n: number, { selected, matches, hovered }: Highlights, focus: FocusedQuery | null): Float32Array {
+  const hover = hovered >= 0 && hovered < n;
+  const emphasis = new Float32Array(2 * n).fill(selected.length || matches.length || hover ? EMPHASIS.dimmed : EMPHASIS.normal);
+  for (const row of selected) if (row < n) emphasis[row] = emphasis[n + row] = EMPHASIS.highlighted;
+  for (const row of matches) if (row < n) emphasis[row] = emphasis[n + row] = EMPHASIS.highlighted;
+  if (focus) for (const { row } of focus.targets) emphasis[n + row] = EMPHASIS.highlighted;
+  if (hover) emphasis[hovered] = emphasis[n + hovered] = EMPHASIS.highlighted;
+  return emphasis;
+}
+
+/** Lines from the focused query to its top keys (n tokens), wider and stronger with more attention. */
+export function attentionLines(focus: FocusedQuery, n: number, toCanvas: (point: number) => [number, number], color: string): OverlayLine[] {
+  const from = toCanvas(focus.row);
+  return focus.targets.map(({ row, weight }) => ({
+    from,
+    to: toCanvas(n + row),
+    width: 1 + 7 * weight,
+    color,
+    alpha: 0.35 + 0.5 * weight,
+  }));
+}
