@@ -1,24 +1,28 @@
 /** What every pane of the view shares: the model, decoded data, services and helpers. */
 import { jointLayout, layoutKey, type LayoutParams } from '../compute/layout';
-import { WorkersUnavailableError, type LayoutPool } from '../compute/pool';
+import { WorkersUnavailableError } from '../compute/pool';
 import { decodeRows, encodeRows } from '../model/decode';
+import type { ImageSource } from '../model/image_source';
 import type { HeadQK, QKSource, QKSourceName } from '../model/qk_source';
 import type { TokenTable } from '../model/tokens';
 import type { CompareCapture, ViewModel } from '../model/traits';
 import type { Theme } from '../ui/theme';
 import type { AddedText } from './added';
+import type { LayoutRunner } from './pool_scope';
 
 export class ViewContext {
   tokens: TokenTable | null = null;
   /** Text typed into the view (`AttentionViz(cap, onnx=...)`); null without a model. */
   added: AddedText | null = null;
+  /** The model's images (vision captures), shared by its views; null where the host has none. */
+  images: ImageSource | null = null;
   /** Set when the pool's workers could not start: layouts then run on this thread. */
   private workersFailed = false;
 
   constructor(
     readonly model: ViewModel,
     readonly root: HTMLElement,
-    readonly pool: LayoutPool | null,
+    readonly pool: LayoutRunner | null,
     readonly qk: QKSource,
     public theme: Theme,
     readonly setStatus: (text: string) => void,
