@@ -7,8 +7,9 @@ import { HOST_REQUEST_TIMEOUTS, VIEW_REQUEST_TIMEOUTS, type HostSide, type ViewS
 export type ViewChannel = Channel<ViewSide>;
 export type HostChannel = Channel<HostSide>;
 
+/** As DataViews (anywidget's receiving convention); a DataView passes as it is (no copy). */
 const asViews = (buffers: OutBuffers): DataView[] =>
-  buffers.map((b) => (b instanceof ArrayBuffer ? new DataView(b) : new DataView(b.buffer, b.byteOffset, b.byteLength)));
+  buffers.map((b) => (b instanceof DataView ? b : b instanceof ArrayBuffer ? new DataView(b) : new DataView(b.buffer, b.byteOffset, b.byteLength)));
 
 /** The view's end: `model.send` out, the model's `msg:custom` in. */
 export function modelTransport(model: Pick<AnyModel, 'send' | 'on' | 'off'>): Transport {
