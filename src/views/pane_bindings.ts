@@ -24,8 +24,8 @@ export interface ShownControls {
   textBar: TextInputBar | null;
 }
 
-/** Binds the panes to the traits; `run` draws the first time, `applyTheme` re-themes. */
-export function bindPanes(ctx: ViewContext, panes: Panes, shown: ShownControls, listen: ListenTraits): { run(): void; applyTheme(): void } {
+/** What the panes do on trait changes (each guarded where a bad value could throw). */
+function paneActions(ctx: ViewContext, panes: Panes, shown: ShownControls) {
   const { model } = ctx;
   const { headView, matrixView, compareView } = panes;
   const { controls, exportButtons, textBar } = shown;
@@ -83,6 +83,14 @@ export function bindPanes(ctx: ViewContext, panes: Panes, shown: ShownControls, 
     compareView.applyEmphasis();
   };
 
+  return { guard, restartMatrix, refreshHead, showView, loadTokens, applyTheme, emphasis };
+}
+
+/** Binds the panes to the traits; `run` draws the first time, `applyTheme` re-themes. */
+export function bindPanes(ctx: ViewContext, panes: Panes, shown: ShownControls, listen: ListenTraits): { run(): void; applyTheme(): void } {
+  const { model } = ctx;
+  const { headView, matrixView, compareView } = panes;
+  const { guard, restartMatrix, refreshHead, showView, loadTokens, applyTheme, emphasis } = paneActions(ctx, panes, shown);
   listen(['_tokens'], () => {
     loadTokens();
     refreshHead();
