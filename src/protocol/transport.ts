@@ -1,6 +1,5 @@
 /** The two ends a channel runs over: anywidget's model (the view) and a MemoryModel's kernel end (hosts). */
 import type { AnyModel } from '@anywidget/types';
-import type { MemoryModel } from '../model/memory_model';
 import { Channel, type OutBuffers, type Transport } from './channel';
 import { HOST_REQUEST_TIMEOUTS, VIEW_REQUEST_TIMEOUTS, type HostSide, type ViewSide } from './kinds';
 
@@ -22,9 +21,14 @@ export function modelTransport(model: Pick<AnyModel, 'send' | 'on' | 'off'>): Tr
   };
 }
 
+/** The kernel's end of an in-memory model (MemoryModel): what its views send, and `deliver` to them. */
+export interface KernelEnd {
+  deliver(content: unknown, buffers: DataView[]): void;
+  onSent(listener: (content: unknown, buffers: DataView[]) => void): () => void;
+}
+
 /** The kernel's end of an in-memory model: what views send in, `deliver` out. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function memoryHostTransport(model: MemoryModel<any>): Transport {
+export function memoryHostTransport(model: KernelEnd): Transport {
   return {
     send: (content, buffers) => model.deliver(content, asViews(buffers)),
     listen: (receive) => model.onSent(receive),
@@ -35,7 +39,6 @@ export function viewChannel(model: Pick<AnyModel, 'send' | 'on' | 'off'>): ViewC
   return new Channel<ViewSide>(modelTransport(model), VIEW_REQUEST_TIMEOUTS);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function hostChannel(model: MemoryModel<any>): HostChannel {
+export function hostChannel(model: KernelEnd): HostChannel {
   return new Channel<HostSide>(memoryHostTransport(model), HOST_REQUEST_TIMEOUTS);
 }
