@@ -1,11 +1,13 @@
 /**
  * The one host for a view without a kernel (standalone HTML export, JupyterLab file viewer):
- * an in-memory model that answers the view the way the Python widget does. The caller only
- * says where a head's Q/K come from (`qkFor`, synchronous or not), where images come from
- * (vision captures) and how to answer an HTML export request.
+ * an in-memory model that answers the view's protocol v1 requests (protocol/) the way the
+ * Python widget does. The caller only says where a head's Q/K come from (`qkFor`,
+ * synchronous or not), where images come from (vision captures) and how to answer an
+ * HTML export request.
  */
 import { MemoryModel } from './model/memory_model';
 import { DEFAULT_TRAITS, type QKMeta, type ViewTraits } from './model/traits';
+import { hostChannel, type HostChannel } from './protocol/transport';
 import { mountView } from './view';
 
 /** One head's Q and K, `[meta.n_tokens, meta.d_head]` little-endian each. */
@@ -44,59 +46,41 @@ function firstRows(found: HostedHead, rows?: number): HostedHead {
   return { queries: cut(found.queries), keys: cut(found.keys), meta: { ...meta, n_tokens: rows } };
 }
 
+/** The host's answers to the view's requests (protocol v1): Q/K, images, the HTML page. */
+function answerRequests(channel: HostChannel, options: HostOptions): void {
+  channel.handle('qk', async ({ layer, head, rows, source }) => {
+    const wanted = typeof rows === 'number' && rows > 0 ? rows : undefined;
+    const provider = source === 'compare' ? options.compareFor : options.qkFor;
+    if (!provider) throw new Error('this view holds one capture: no heads of another model to compare');
+    const found = firstRows(await provider(Number(layer), Number(head), wanted), wanted);
+    return { result: found.meta, buffers: [found.queries, found.keys] };
+  });
+  channel.handle('image', async ({ seq }) => {
+    if (!options.image) throw new Error('this view holds no images');
+    return { result: { seq }, buffers: [await options.image(Number(seq))] };
+  });
+  channel.handle('html', () => {
+    if (!options.html) throw new Error(options.htmlUnavailable ?? 'this view cannot export HTML');
+    return { result: {}, buffers: [options.html()] };
+  });
+}
+
 /**
- * The in-memory model fed by `options`: answers Q/K, image and HTML requests and follows
- * `head` (fetched asynchronously; a slow answer for a head no longer shown is dropped).
+ * The in-memory model fed by `options`: answers Q/K, image and HTML requests on its
+ * protocol channel and follows `head` (fetched asynchronously; a slow answer for a head
+ * no longer shown is dropped). `channel` is the kernel's end (it can send `export`).
  */
-export function hostModel(options: HostOptions): { model: MemoryModel<ViewTraits>; dispose(): void } {
+export function hostModel(options: HostOptions): { model: MemoryModel<ViewTraits>; channel: HostChannel; dispose(): void } {
   const { qkFor, first } = options;
-  // Answers the view's requests for other heads (matrix view), images and an HTML page.
-  const answer = (content: unknown): void => {
-    const request = content as { type?: string; request?: number; layer?: number; head?: number; rows?: number; seq?: number; source?: string };
-    if (request?.type === 'html-request') {
-      if (options.html) model.deliver({ type: 'html', request: request.request }, [options.html()]);
-      else model.deliver({ type: 'html-error', request: request.request, message: options.htmlUnavailable ?? 'this view cannot export HTML' });
-      return;
-    }
-    if (request?.type === 'image') {
-      const { image } = options;
-      Promise.resolve()
-        .then(() => {
-          if (!image) throw new Error('this view holds no images');
-          return image(Number(request.seq));
-        })
-        .then(
-          (png) => model.deliver({ type: 'image', request: request.request, seq: request.seq }, [png]),
-          (error: unknown) => model.deliver({ type: 'image-error', request: request.request, message: message(error) }),
-        );
-      return;
-    }
-    if (request?.type !== 'qk') return;
-    const rows = typeof request.rows === 'number' && request.rows > 0 ? request.rows : undefined;
-    const provider = request.source === 'compare' ? options.compareFor : qkFor;
-    Promise.resolve()
-      .then(() => {
-        if (!provider) throw new Error('this view holds one capture: no heads of another model to compare');
-        return provider(Number(request.layer), Number(request.head), rows);
-      })
-      .then(
-        (found) => {
-          const head = firstRows(found, rows);
-          model.deliver({ type: 'qk', request: request.request, ...head.meta }, [head.queries, head.keys]);
-        },
-        (error: unknown) => model.deliver({ type: 'qk-error', request: request.request, message: message(error) }),
-      );
-  };
-  const model = new MemoryModel<ViewTraits>(
-    {
-      ...DEFAULT_TRAITS,
-      ...options.traits,
-      _queries: first?.queries ?? null,
-      _keys: first?.keys ?? null,
-      _qk_meta: first?.meta ?? null,
-    },
-    answer,
-  );
+  const model = new MemoryModel<ViewTraits>({
+    ...DEFAULT_TRAITS,
+    ...options.traits,
+    _queries: first?.queries ?? null,
+    _keys: first?.keys ?? null,
+    _qk_meta: first?.meta ?? null,
+  });
+  const channel = hostChannel(model);
+  answerRequests(channel, options);
   let latest = 0;
   const onHead = (): void => {
     const [layer, head] = model.get('head');
@@ -120,9 +104,11 @@ export function hostModel(options: HostOptions): { model: MemoryModel<ViewTraits
   if (!first) onHead(); // answered after the caller has mounted the view (asynchronous)
   return {
     model,
+    channel,
     dispose: () => {
       latest = -1;
       model.off('change:head', onHead);
+      channel.dispose('the host was closed');
     },
   };
 }

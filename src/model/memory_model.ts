@@ -12,6 +12,8 @@ type Listener = (...args: any[]) => void;
 export class MemoryModel<T extends Record<string, any>> implements AnyModel<T> {
   private readonly state: T;
   private readonly listeners = new Map<string, Set<Listener>>();
+  /** The kernel's side: who hears what views send (see `onSent`). */
+  private readonly sentListeners = new Set<(content: unknown, buffers: DataView[]) => void>();
   /** Not a real manager: standalone hosts hold exactly one model. */
   readonly widget_manager = {
     get_model: () => Promise.reject(new Error('no widget manager in a standalone view')),
@@ -62,7 +64,17 @@ export class MemoryModel<T extends Record<string, any>> implements AnyModel<T> {
       b instanceof ArrayBuffer ? new DataView(b) : new DataView(b.buffer, b.byteOffset, b.byteLength),
     );
     // Asynchronous, like a kernel round trip, so callers never re-enter themselves.
-    if (this.onSend) queueMicrotask(() => this.onSend?.(content, views));
+    if (!this.onSend && this.sentListeners.size === 0) return;
+    queueMicrotask(() => {
+      this.onSend?.(content, views);
+      for (const listener of [...this.sentListeners]) listener(content, views);
+    });
+  }
+
+  /** The kernel's end: `listener` hears every message a view sends (after `onSend`); returns the removal. */
+  onSent(listener: (content: unknown, buffers: DataView[]) => void): () => void {
+    this.sentListeners.add(listener);
+    return () => this.sentListeners.delete(listener);
   }
 
   /** A custom message from the host side ("msg:custom"), as a kernel would send it. */

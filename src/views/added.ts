@@ -1,10 +1,9 @@
 /**
- * Text typed into the view: fetch the ONNX model from the host once (binary chunks over
- * custom messages, see Python's `attentionviz.text_input`), compute every layer's Q/K in
- * the inference worker, keep them, and place the new tokens into whatever head layout is
- * shown (layout/placement.ts). The added rows go back to the host as JSON
- * (`{type: "added-tokens", tokens}`) so Python's `viz.added_tokens` / `viz.selection`
- * know them.
+ * Text typed into the view, one state per model (shared by its views): fetch the ONNX
+ * model from the host once (protocol/onnx_download.ts), compute every layer's Q/K in the
+ * inference worker, keep them, and place the new tokens into whatever head layout each
+ * view shows (layout/placement.ts). The added rows go back to the host as an
+ * `added-tokens` notification so Python's `viz.added_tokens` / `viz.selection` know them.
  *
  * The inference code is injected (`InferenceApi`, given by the anywidget entry) so hosts
  * without a kernel (standalone HTML, the Lab file viewer) do not bundle onnxruntime.
@@ -16,6 +15,8 @@ import { emptyAdded, withAddedRows, type AddedTokens } from '../model/added_toke
 import type { HeadQK } from '../model/qk_source';
 import type { TokenTable } from '../model/tokens';
 import type { TextInputInfo, ViewModel } from '../model/traits';
+import { downloadModelFiles } from '../protocol/onnx_download';
+import type { ViewChannel } from '../protocol/transport';
 
 export interface InferenceApi {
   load(files: QKModelFiles): Promise<QKSession>;
@@ -25,16 +26,14 @@ export interface InferenceApi {
 /** Progress and outcome of one "add text", for the status line. */
 export type AddedStatus = (text: string, state: 'idle' | 'busy' | 'error') => void;
 
-const FILES = ['model', 'tokenizer', 'manifest', 'wasm'] as const;
-const BACKEND_NAMES: Record<string, string> = { wasm: 'WASM', webgpu: 'WebGPU' };
-
-interface Transfer {
-  request: number;
-  files: Map<string, Uint8Array>;
-  received: number;
-  resolve: (files: Map<string, Uint8Array>) => void;
-  reject: (error: Error) => void;
+/** Where one "add text" reports: the typing view's status line and notice. */
+export interface AddedReport {
+  status: AddedStatus;
+  /** A notice the user must see (truncation). */
+  notify: (text: string) => void;
 }
+
+const BACKEND_NAMES: Record<string, string> = { wasm: 'WASM', webgpu: 'WebGPU' };
 
 export function textInputInfo(model: ViewModel): TextInputInfo | null {
   const info = model.get('_text_input');
@@ -47,21 +46,21 @@ export class AddedText {
   /** One entry per added text: its Q/K of every layer ([n_heads, n_tokens, d_head]). */
   private readonly runs: ComputedQK[] = [];
   private session: Promise<QKSession> | null = null;
-  private transfer: Transfer | null = null;
-  private nextRequest = 1;
+  /** Views to tell when the added tokens change (each re-places them in its heads). */
+  private readonly listeners = new Set<() => void>();
   private merged: { base: TokenTable; table: TokenTable; count: number } | null = null;
   private disposed = false;
 
   constructor(
     private readonly model: ViewModel,
+    private readonly channel: ViewChannel,
     private readonly inference: InferenceApi,
-    /** Something changed: re-place the added tokens in the shown head. */
-    private readonly onChange: () => void,
-    private readonly status: AddedStatus,
-    /** A notice the user must see (truncation). */
-    private readonly notify: (text: string) => void,
-  ) {
-    model.on('msg:custom', this.onMessage);
+  ) {}
+
+  /** Call `onChange` whenever tokens are added (by any view); returns the unsubscription. */
+  subscribe(onChange: () => void): () => void {
+    this.listeners.add(onChange);
+    return () => this.listeners.delete(onChange);
   }
 
   /** Number of added tokens. */
@@ -69,26 +68,27 @@ export class AddedText {
     return this.tokens.text.length;
   }
 
-  /** Run `text` through the model and add its tokens. */
-  async add(text: string, captureTokens: TokenTable | null): Promise<void> {
+  /** Run `text` through the model and add its tokens; progress goes to `report`. */
+  async add(text: string, captureTokens: TokenTable | null, report: AddedReport): Promise<void> {
+    const { status, notify } = report;
     try {
-      const session = await this.loadSession();
+      const session = await this.loadSession(status);
       const backend = BACKEND_NAMES[session.backend] ?? session.backend;
-      this.status(`computing on ${backend}…`, 'busy');
+      status(`computing on ${backend}…`, 'busy');
       const result = await this.inference.compute(session, [text]);
       if (this.disposed) return;
       this.append(text, result, captureTokens);
       const { original, kept } = result.lengths[0];
       if (result.truncated) {
-        this.notify(`The text was cut to ${kept} tokens (the model's maximum, ${session.manifest.max_length}); it had ${original}. Only the first ${kept} are shown.`);
+        notify(`The text was cut to ${kept} tokens (the model's maximum, ${session.manifest.max_length}); it had ${original}. Only the first ${kept} are shown.`);
       }
       const cut = result.truncated ? ` (cut from ${original})` : '';
-      this.status(`added ${kept} tokens${cut} · ${backend} · ${Math.round(result.runMs)} ms · ${this.count()} added in all`, 'idle');
-      this.model.send({ type: 'added-tokens', tokens: this.tokens });
-      this.onChange();
+      status(`added ${kept} tokens${cut} · ${backend} · ${Math.round(result.runMs)} ms · ${this.count()} added in all`, 'idle');
+      this.channel.notify('added-tokens', { tokens: this.tokens });
+      for (const listener of [...this.listeners]) listener();
     } catch (error) {
       if (this.disposed) return;
-      this.status(`could not add the text: ${error instanceof Error ? error.message : String(error)}`, 'error');
+      status(`could not add the text: ${error instanceof Error ? error.message : String(error)}`, 'error');
       throw error;
     }
   }
@@ -137,9 +137,7 @@ export class AddedText {
 
   dispose(): void {
     this.disposed = true;
-    this.model.off('msg:custom', this.onMessage);
-    this.transfer?.reject(new Error('view closed'));
-    this.transfer = null;
+    this.listeners.clear();
     void this.session?.then((session) => session.dispose(), () => {});
   }
 
@@ -178,12 +176,12 @@ export class AddedText {
 
   private specialIds: Set<number> | null = null;
 
-  private loadSession(): Promise<QKSession> {
+  private loadSession(status: AddedStatus): Promise<QKSession> {
     if (!this.session) {
-      this.session = this.fetchFiles().then((files) => {
+      this.session = this.fetchFiles(status).then((files) => {
         const tokenizer = JSON.parse(new TextDecoder().decode(files.get('tokenizer')!)) as { added_tokens?: Array<{ id: number; special?: boolean }> };
         this.specialIds = new Set((tokenizer.added_tokens ?? []).filter((t) => t.special).map((t) => t.id));
-        this.status('starting onnxruntime…', 'busy');
+        status('starting onnxruntime…', 'busy');
         return this.inference.load({
           model: files.get('model')!,
           tokenizer,
@@ -198,51 +196,15 @@ export class AddedText {
     return this.session;
   }
 
-  /** Ask the host for the model files once; resolves when every chunk has arrived. */
-  private fetchFiles(): Promise<Map<string, Uint8Array>> {
+  /** Ask the host for the model files (once per session), with progress on the status line. */
+  private fetchFiles(status: AddedStatus): Promise<Map<string, Uint8Array>> {
     const info = textInputInfo(this.model);
     if (!info) return Promise.reject(new Error('this view has no ONNX model (create it with AttentionViz(cap, onnx=...))'));
-    const request = this.nextRequest++;
-    this.status(`loading model… 0% of ${megabytes(info.bytes)}`, 'busy');
-    return new Promise((resolve, reject) => {
-      this.transfer = { request, files: new Map(), received: 0, resolve, reject };
-      this.model.send({ type: 'onnx-request', request });
+    status(`loading model… 0% of ${megabytes(info.bytes)}`, 'busy');
+    return downloadModelFiles(this.channel, (received, total) => {
+      if (!this.disposed) status(`loading model… ${Math.min(100, Math.round((100 * received) / (total || 1)))}% of ${megabytes(total)}`, 'busy');
     });
   }
-
-  private readonly onMessage = (message: unknown, buffers: DataView[] = []): void => {
-    const content = message as { type?: string; request?: number; file?: string; offset?: number; size?: number; message?: string; files?: Record<string, number> };
-    const transfer = this.transfer;
-    if (!transfer || !content?.type?.startsWith('onnx-') || content.request !== transfer.request) return;
-    if (content.type === 'onnx-error') {
-      this.transfer = null;
-      transfer.reject(new Error(content.message ?? 'the kernel could not send the model'));
-    } else if (content.type === 'onnx-chunk') {
-      const chunk = buffers[0];
-      const { file, offset, size } = content;
-      if (!chunk || typeof file !== 'string' || typeof offset !== 'number' || typeof size !== 'number' || offset + chunk.byteLength > size) {
-        this.transfer = null;
-        transfer.reject(new Error(`malformed model chunk for ${String(file)}`));
-        return;
-      }
-      let bytes = transfer.files.get(file);
-      if (!bytes) transfer.files.set(file, (bytes = new Uint8Array(size)));
-      bytes.set(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), offset);
-      transfer.received += chunk.byteLength;
-      const info = textInputInfo(this.model);
-      const total = info?.bytes || 1;
-      this.status(`loading model… ${Math.min(100, Math.round((100 * transfer.received) / total))}% of ${megabytes(total)}`, 'busy');
-    } else if (content.type === 'onnx-done') {
-      this.transfer = null;
-      const missing = FILES.filter((name) => !transfer.files.has(name));
-      const expected = Object.values(content.files ?? {}).reduce((a, b) => a + b, 0);
-      if (missing.length || transfer.received !== expected) {
-        transfer.reject(new Error(`the model arrived incomplete (${missing.length ? `missing ${missing.join(', ')}` : `${transfer.received} of ${expected} bytes`})`));
-      } else {
-        transfer.resolve(transfer.files);
-      }
-    }
-  };
 }
 
 function megabytes(bytes: number): string {

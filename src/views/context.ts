@@ -1,8 +1,9 @@
 /** What every pane of the view shares: the model, decoded data, services and helpers. */
 import { layoutKey, type LayoutKey } from '../layout/key';
-import type { LayoutService } from '../layout/service';
+import type { LayoutRunner } from '../layout/scope';
 import type { LayoutParams, ProgressCallback } from '../layout/types';
 import { decodeRows, encodeRows } from '../model/decode';
+import type { ImageSource } from '../model/image_source';
 import type { HeadQK, QKSource, QKSourceName } from '../model/qk_source';
 import type { TokenTable } from '../model/tokens';
 import type { CompareCapture, ViewModel } from '../model/traits';
@@ -13,12 +14,14 @@ export class ViewContext {
   tokens: TokenTable | null = null;
   /** Text typed into the view (`AttentionViz(cap, onnx=...)`); null without a model. */
   added: AddedText | null = null;
+  /** The model's images (vision captures), shared by its views; null where the host has none. */
+  images: ImageSource | null = null;
 
   constructor(
     readonly model: ViewModel,
     readonly root: HTMLElement,
     /** Layouts: workers, or this thread where they cannot start (layout/service.ts). */
-    readonly layouts: LayoutService,
+    readonly layouts: LayoutRunner,
     readonly qk: QKSource,
     public theme: Theme,
     readonly setStatus: (text: string) => void,

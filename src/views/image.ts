@@ -6,9 +6,8 @@
  * selects its token, selecting a point shows its image, hovering a patch highlights
  * its query and key points.
  *
- * Images come from the host on request: `{type: "image", request, seq}` is answered
- * `{type: "image", request, seq}` with the PNG as one buffer, or `{type: "image-error",
- * request, message}`. Without an answer (e.g. a standalone page) the grid is drawn alone.
+ * Images come from the host (`image` requests through the model's ImageSource, shared by
+ * its views). Without one (e.g. a standalone page) the grid is drawn alone.
  */
 import { allowedKeys, attentionRow } from '../compute/attention';
 import { hexToRgb, rampColor, type RGB } from '../compute/colors';
@@ -44,8 +43,9 @@ export class ImageView {
   private readonly canvas = h('canvas', { className: 'av-image-canvas', attrs: { width: String(SIZE), height: String(SIZE) } });
   private readonly caption = h('div', { className: 'av-sentence-empty' });
   private readonly pictures = new Map<number, Picture>();
-  private readonly pending = new Map<number, number>();
-  private nextRequest = 1;
+  /** Sequences whose picture was asked for (drawn when it arrives). */
+  private readonly asked = new Set<number>();
+  private disposed = false;
   private patches: { row: Int32Array; col: Int32Array } | null = null;
   private patchTable: TokenTable | null = null;
   private grid: [number, number] = [0, 0];
@@ -63,7 +63,6 @@ export class ImageView {
   ) {
     this.canvas.style.cssText = 'display:block;margin:8px auto;cursor:pointer;image-rendering:auto;max-width:100%';
     this.element.append(this.header, this.canvas, this.caption);
-    ctx.model.on('msg:custom', this.onMessage);
     this.canvas.addEventListener('pointermove', this.onMove);
     this.canvas.addEventListener('pointerleave', this.onLeave);
     this.canvas.addEventListener('click', this.onClick);
@@ -105,7 +104,7 @@ export class ImageView {
   }
 
   dispose(): void {
-    this.ctx.model.off('msg:custom', this.onMessage);
+    this.disposed = true;
     for (const picture of this.pictures.values()) if (picture !== 'missing') picture.close();
     this.pictures.clear();
     this.element.remove();
@@ -178,34 +177,25 @@ export class ImageView {
   }
 
   private requestPicture(seq: number): void {
-    if (this.pictures.has(seq) || [...this.pending.values()].includes(seq)) return;
-    const request = this.nextRequest++;
-    this.pending.set(request, seq);
-    this.ctx.model.send({ type: 'image', request, seq });
-  }
-
-  private readonly onMessage = (message: unknown, buffers: DataView[] = []): void => {
-    const content = message as { type?: string; request?: number; message?: string };
-    if ((content?.type !== 'image' && content?.type !== 'image-error') || typeof content.request !== 'number') return;
-    const seq = this.pending.get(content.request);
-    if (seq === undefined) return;
-    this.pending.delete(content.request);
-    if (content.type === 'image-error' || !buffers[0]) {
+    if (this.pictures.has(seq) || this.asked.has(seq)) return;
+    this.asked.add(seq);
+    const missing = (): void => {
+      if (this.disposed) return;
       this.pictures.set(seq, 'missing');
       this.ctx.root.dataset.image = 'missing';
-      return;
-    }
-    const view = buffers[0];
-    const png = new Blob([view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer], { type: 'image/png' });
-    createImageBitmap(png).then(
-      (picture) => {
+    };
+    const images = this.ctx.images;
+    if (!images) return missing();
+    images
+      .png(seq)
+      .then((png) => createImageBitmap(png))
+      .then((picture) => {
+        if (this.disposed) return picture.close();
         this.pictures.set(seq, picture);
         this.ctx.root.dataset.image = 'loaded';
         if (seq === this.seq) this.draw();
-      },
-      () => this.pictures.set(seq, 'missing'),
-    );
-  };
+      }, missing);
+  }
 
   /** Token row of the patch under a pointer event, or -1. */
   private rowAt(event: MouseEvent): number {

@@ -8,6 +8,7 @@ import { hostModel, type HostOptions, type HostedHead } from '../../src/host';
 import { decodeRows, encodeRows } from '../../src/model/decode';
 import type { MemoryModel } from '../../src/model/memory_model';
 import type { ViewTraits } from '../../src/model/traits';
+import type { HostChannel } from '../../src/protocol/transport';
 import { mountView, type ViewHandle } from '../../src/view';
 import { dispatchPointer, gaussian, mulberry32, tokenTable, waitFor } from './helpers';
 
@@ -41,7 +42,7 @@ const containers: HTMLElement[] = [];
 const cleanups: Array<() => void> = [];
 
 /** The whole view on a kernel-free host, opened on `traits` (compare view unless told). */
-function mountedView(traits: Partial<ViewTraits> = {}, compareFor?: HostOptions['compareFor']): { model: Model; root: HTMLElement } {
+function mountedView(traits: Partial<ViewTraits> = {}, compareFor?: HostOptions['compareFor']): { model: Model; channel: HostChannel; root: HTMLElement } {
   const host = hostModel({
     compareFor,
     traits: {
@@ -70,14 +71,14 @@ function mountedView(traits: Partial<ViewTraits> = {}, compareFor?: HostOptions[
     unmount();
     host.dispose();
   });
-  return { model: host.model, root: el.querySelector<HTMLElement>('.attentionviz')! };
+  return { model: host.model, channel: host.channel, root: el.querySelector<HTMLElement>('.attentionviz')! };
 }
 
 /** The compare view, mounted, once both panels show their points. */
-async function mounted(traits: Partial<ViewTraits> = {}, compareFor?: HostOptions['compareFor']): Promise<{ model: Model; root: HTMLElement; left: Panel; right: Panel }> {
-  const { model, root } = mountedView(traits, compareFor);
+async function mounted(traits: Partial<ViewTraits> = {}, compareFor?: HostOptions['compareFor']): Promise<{ model: Model; channel: HostChannel; root: HTMLElement; left: Panel; right: Panel }> {
+  const { model, channel, root } = mountedView(traits, compareFor);
   const [left, right] = await panelsReady(root);
-  return { model, root, left, right };
+  return { model, channel, root, left, right };
 }
 
 async function panelsReady(root: HTMLElement): Promise<[Panel, Panel]> {
@@ -274,24 +275,16 @@ describe('compare view', () => {
   }, VIEW_TIMEOUT);
 
   it('viz.save in the compare view draws both panels side by side: a PNG as wide as both, an SVG with both heads', async () => {
-    const { model, left, right } = await mounted();
-    const answers = new Map<number, { content: { type?: string; message?: string }; bytes?: ArrayBuffer }>();
-    const send = model.send.bind(model);
-    spyOn(model, 'send').and.callFake((content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]) => {
-      const request = (content as { request?: number }).request;
-      if (request !== undefined) answers.set(request, { content: content as { type?: string }, bytes: buffers?.[0] });
-      send(content, callbacks, buffers);
-    });
-    model.deliver({ type: 'export', request: 9, format: 'png', scale: 2 });
-    model.deliver({ type: 'export', request: 10, format: 'svg', scale: 1 });
-    const [png, svg] = await waitFor(() => (answers.has(9) && answers.has(10) ? [answers.get(9)!, answers.get(10)!] : null), 'both export answers');
-    expect([png.content.type, svg.content.type]).toEqual(['export-result', 'export-result']);
+    const { channel, left, right } = await mounted();
+    // The kernel's viz.save: export requests on the model's channel, answered with the bytes.
+    const [png, svg] = await Promise.all([channel.request('export', { format: 'png', scale: 2 }), channel.request('export', { format: 'svg', scale: 1 })]);
+    expect([png.result.format, svg.result.format]).toEqual(['png', 'svg']);
     const widths = [left, right].map((panel) => Math.round(plotOf(panel).getBoundingClientRect().width));
     // PNG header: width and height are big-endian uint32 at bytes 16 and 20.
-    const header = new DataView(png.bytes!);
+    const header = png.buffers[0];
     expect(header.getUint32(16)).toBe(2 * widths[0] + 2 * widths[1]);
     expect(header.getUint32(20)).toBe(2 * Math.round(plotOf(left).getBoundingClientRect().height));
-    const doc = new DOMParser().parseFromString(new TextDecoder().decode(svg.bytes!), 'image/svg+xml');
+    const doc = new DOMParser().parseFromString(new TextDecoder().decode(svg.buffers[0]), 'image/svg+xml');
     const figures = [...doc.querySelectorAll('g.figure')];
     expect(figures.length).toBe(2);
     expect(figures.map((figure) => figure.querySelector('.title')?.textContent)).toEqual([

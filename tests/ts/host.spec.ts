@@ -31,15 +31,15 @@ describe('host (kernel-free model)', () => {
   it('answers a Q/K request with the first rows only, as views on the same bytes', async () => {
     const { model } = hostModel(options({ first: fakeHead(0, 0) }));
     const reply = nextMessage(model);
-    model.send({ type: 'qk', request: 7, layer: 1, head: 2, rows: 4 });
+    model.send({ kind: 'qk', id: 7, layer: 1, head: 2, rows: 4 });
     const { content, buffers } = await reply;
-    expect(content).toEqual({ type: 'qk', request: 7, layer: 1, head: 2, n_tokens: 4, d_head: 2, dtype: 'float32' });
+    expect(content).toEqual({ kind: 'qk', reply_to: 7, ok: true, layer: 1, head: 2, n_tokens: 4, d_head: 2, dtype: 'float32' });
     expect(buffers.map((b) => b.byteLength)).toEqual([32, 32]);
     expect(buffers[0].getFloat32(4 * 7, true)).toBe(1207);
     expect(buffers[1].getFloat32(0, true)).toBe(-1200);
   });
 
-  it('a failing provider becomes a qk-error naming the problem; async providers work too', async () => {
+  it('a failing provider becomes an ok: false reply naming the problem; async providers work too', async () => {
     const { model } = hostModel(
       options({
         first: fakeHead(0, 0),
@@ -47,29 +47,48 @@ describe('host (kernel-free model)', () => {
       }),
     );
     let reply = nextMessage(model);
-    model.send({ type: 'qk', request: 1, layer: 1, head: 0 });
-    expect((await reply).content).toEqual({ type: 'qk-error', request: 1, message: 'no head 1,0' });
+    model.send({ kind: 'qk', id: 1, layer: 1, head: 0 });
+    expect((await reply).content).toEqual({ kind: 'qk', reply_to: 1, ok: false, error: 'no head 1,0' });
     reply = nextMessage(model);
-    model.send({ type: 'qk', request: 2, layer: 0, head: 1 });
+    model.send({ kind: 'qk', id: 2, layer: 0, head: 1 });
     expect((await reply).content.n_tokens).toBe(6);
   });
 
   it('HTML and image requests without a provider are refused with the given reason', async () => {
     const { model } = hostModel(options({ first: fakeHead(0, 0), htmlUnavailable: 'use the CLI' }));
     let reply = nextMessage(model);
-    model.send({ type: 'html-request', request: 3 });
-    expect((await reply).content).toEqual({ type: 'html-error', request: 3, message: 'use the CLI' });
+    model.send({ kind: 'html', id: 3 });
+    expect((await reply).content).toEqual({ kind: 'html', reply_to: 3, ok: false, error: 'use the CLI' });
     reply = nextMessage(model);
-    model.send({ type: 'image', request: 4, seq: 0 });
-    expect((await reply).content).toEqual({ type: 'image-error', request: 4, message: 'this view holds no images' });
+    model.send({ kind: 'image', id: 4, seq: 0 });
+    expect((await reply).content).toEqual({ kind: 'image', reply_to: 4, ok: false, error: 'this view holds no images' });
 
     const png = new DataView(new Uint8Array([137, 80, 78, 71]).buffer);
     const withImages = hostModel(options({ first: fakeHead(0, 0), image: (seq) => (seq === 0 ? png : Promise.reject(new RangeError('no image 5'))) })).model;
     reply = nextMessage(withImages);
-    withImages.send({ type: 'image', request: 5, seq: 0 });
+    withImages.send({ kind: 'image', id: 5, seq: 0 });
     const answer = await reply;
-    expect(answer.content).toEqual({ type: 'image', request: 5, seq: 0 });
+    expect(answer.content).toEqual({ kind: 'image', reply_to: 5, ok: true, seq: 0 });
     expect(answer.buffers[0]).toBe(png);
+    reply = nextMessage(withImages);
+    withImages.send({ kind: 'image', id: 6, seq: 5 });
+    expect((await reply).content).toEqual({ kind: 'image', reply_to: 6, ok: false, error: 'no image 5' });
+  });
+
+  it('refuses kinds it does not serve by name, ignores what is not protocol v1, and stops answering once disposed', async () => {
+    const { model, dispose } = hostModel(options({ first: fakeHead(0, 0) }));
+    const heard: Array<Record<string, unknown>> = [];
+    model.on('msg:custom', (content: Record<string, unknown>) => heard.push(content));
+    model.send({ kind: 'onnx-files', id: 8 }); // no typed-text model without a kernel
+    model.send({ type: 'qk', request: 9, layer: 0, head: 0 }); // the old shape: no kind
+    model.send('qk');
+    model.send({ kind: 'added-tokens', tokens: {} }); // a notification: never answered
+    await settle();
+    expect(heard).toEqual([{ kind: 'onnx-files', reply_to: 8, ok: false, error: "unknown request kind 'onnx-files'" }]);
+    dispose();
+    model.send({ kind: 'qk', id: 10, layer: 0, head: 0 });
+    await settle();
+    expect(heard.length).toBe(1);
   });
 
   it('fetches the first head when none is given, follows head changes and drops stale answers', async () => {

@@ -153,23 +153,15 @@ describe('matrix view PNG export', () => {
     expect(offsets.every(Number.isFinite)).withContext(`captions ${offsets}`).toBeTrue();
     expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
     expect(new Set(offsets).size).toBeGreaterThan(1); // the order is by a number that differs between heads
-    const answers = new Map<number, { type?: string; message?: string; bytes?: ArrayBuffer }>();
-    const send = host.model.send.bind(host.model);
-    spyOn(host.model, 'send').and.callFake((content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]) => {
-      const message = content as { request?: number; type?: string; message?: string };
-      if (message.request !== undefined) answers.set(message.request, { ...message, bytes: buffers?.[0] });
-      send(content, callbacks, buffers);
-    });
-    host.model.deliver({ type: 'export', request: 1, format: 'png', scale: 2 });
-    host.model.deliver({ type: 'export', request: 2, format: 'svg', scale: 1 });
-    const [png, svg] = await waitFor(() => (answers.has(1) && answers.has(2) ? [answers.get(1)!, answers.get(2)!] : null), 'both answers');
-    expect(svg.type).toBe('export-error');
-    expect(svg.message).toMatch(/PNG only/);
-    expect(png.type).toBe('export-result');
+    // The kernel's viz.save on the matrix view: a PNG of the thumbnails; SVG refused by name.
+    const svg = host.channel.request('export', { format: 'svg', scale: 1 });
+    await expectAsync(svg).toBeRejectedWithError(/PNG only/);
+    const png = await host.channel.request('export', { format: 'png', scale: 2 });
+    expect(png.result.format).toBe('png');
 
     const cell = Number(root.querySelector('.av-cell canvas')!.getAttribute('width'));
     const { pad, caption, title } = GRID_SPACING;
-    const image = await createImageBitmap(new Blob([png.bytes!], { type: 'image/png' }));
+    const image = await createImageBitmap(new Blob([png.buffers[0] as DataView<ArrayBuffer>], { type: 'image/png' }));
     expect([image.width, image.height]).toEqual([2 * (pad + N_HEADS * (cell + pad)), 2 * (title + N_LAYERS * (cell + caption + pad))]);
     const canvas = document.createElement('canvas');
     [canvas.width, canvas.height] = [image.width, image.height];

@@ -115,4 +115,18 @@ describe('MemoryModel', () => {
     expect(() => model.send({ type: 'ping' })).not.toThrow();
     await expectAsync(model.widget_manager.get_model()).toBeRejectedWithError(/standalone/);
   });
+
+  it('lets kernel ends hear what views send, after the constructor callback and asynchronously', async () => {
+    const heard: string[] = [];
+    const model = new MemoryModel({ count: 0 }, (content) => heard.push(`onSend ${JSON.stringify(content)}`));
+    const stop = model.onSent((content, buffers) => heard.push(`onSent ${JSON.stringify(content)} ${buffers[0]?.byteLength}`));
+    model.send({ kind: 'html', id: 1 }, undefined, [new Uint8Array(3)]);
+    expect(heard).toEqual([]); // not re-entrant: a kernel round trip is never synchronous
+    await Promise.resolve();
+    expect(heard).toEqual(['onSend {"kind":"html","id":1}', 'onSent {"kind":"html","id":1} 3']);
+    stop();
+    model.send({ kind: 'html', id: 2 });
+    await Promise.resolve();
+    expect(heard.length).toBe(3);
+  });
 });

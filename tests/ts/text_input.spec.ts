@@ -1,7 +1,8 @@
 /**
  * The "Add text…" box on an in-memory model: the host (a fake kernel) answers the view's
- * model request with binary chunks, a fake inference service returns Q/K, and the new
- * tokens appear in the head layout (real WebGL), in the token table and at the host.
+ * onnx-files / onnx-chunk requests with binary chunks, a fake inference service returns
+ * Q/K, and the new tokens appear in the head layout (real WebGL), in the token table and
+ * at the host.
  * The fake's Q/K copy capture rows, so with PCA each added point must land exactly on
  * the point of the row it copies (same normalization constants, same axes).
  */
@@ -9,6 +10,8 @@ import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import type { ComputedQK, QKModelFiles, QKSession } from '../../src/inference';
 import { MemoryModel } from '../../src/model/memory_model';
 import { DEFAULT_TRAITS, type ViewTraits } from '../../src/model/traits';
+import { hostChannel } from '../../src/protocol/transport';
+import { createWidget } from '../../src/index';
 import { mountView, type ViewHandle } from '../../src/view';
 import type { InferenceApi } from '../../src/views/added';
 import { gaussian, mulberry32, waitFor } from './helpers';
@@ -83,33 +86,33 @@ const FILES: Record<string, Uint8Array> = {
 interface Host {
   model: MemoryModel<ViewTraits>;
   added: unknown[];
+  /** `onnx-files` requests (one per model download) and the `onnx-chunk` requests after them. */
   requests: number;
+  chunks: number;
 }
 
+/** A fake kernel speaking protocol v1: Q/K of any head, the ONNX files in 300-byte chunks, added tokens heard. */
 function host(): Host {
-  const h: Host = { model: null as unknown as MemoryModel<ViewTraits>, added: [], requests: 0 };
-  h.model = new MemoryModel<ViewTraits>(state(), (content) => {
-    const message = content as { type: string; request: number; tokens?: unknown; layer?: number; head?: number };
-    if (message.type === 'added-tokens') h.added.push(message.tokens);
-    if (message.type === 'qk') {
-      // Another head's Q/K (the compare view's right panel), as the kernel answers.
-      const { _queries, _keys, _qk_meta } = headTraits(message.layer!, message.head!);
-      h.model.deliver({ type: 'qk', request: message.request, ..._qk_meta }, [_queries!, _keys!]);
-    }
-    if (message.type !== 'onnx-request') return;
+  const h: Host = { model: new MemoryModel<ViewTraits>(state()), added: [], requests: 0, chunks: 0 };
+  const kernel = hostChannel(h.model);
+  kernel.on('added-tokens', ({ tokens }) => h.added.push(tokens));
+  // Another head's Q/K (the compare view's right panel), as the kernel answers.
+  kernel.handle('qk', ({ layer, head }) => {
+    const { _queries, _keys, _qk_meta } = headTraits(layer, head);
+    return { result: _qk_meta!, buffers: [_queries!, _keys!] };
+  });
+  kernel.handle('onnx-files', () => {
     h.requests++;
-    const files: Record<string, number> = {};
-    for (const [file, bytes] of Object.entries(FILES)) {
-      files[file] = bytes.length;
-      for (let offset = 0; offset < bytes.length; offset += 300) {
-        const chunk = bytes.slice(offset, offset + 300);
-        // Each chunk at an offset inside a bigger buffer, as in a websocket frame.
-        const frame = new Uint8Array(chunk.length + 5);
-        frame.set(chunk, 5);
-        h.model.deliver({ type: 'onnx-chunk', request: message.request, file, offset, size: bytes.length }, [new DataView(frame.buffer, 5, chunk.length)]);
-      }
-    }
-    h.model.deliver({ type: 'onnx-done', request: message.request, files });
+    return { result: { files: Object.fromEntries(Object.entries(FILES).map(([name, bytes]) => [name, bytes.length])) } };
+  });
+  kernel.handle('onnx-chunk', ({ file, offset }) => {
+    h.chunks++;
+    const bytes = FILES[file as keyof typeof FILES];
+    const chunk = bytes.slice(offset, offset + 300);
+    // Each chunk at an offset inside a bigger buffer, as in a websocket frame.
+    const frame = new Uint8Array(chunk.length + 5);
+    frame.set(chunk, 5);
+    return { result: { file, offset, size: bytes.length }, buffers: [new DataView(frame.buffer, 5, chunk.length)] };
   });
   return h;
 }
@@ -227,6 +230,7 @@ describe('typed text (Add text…)', () => {
     type(root, 'more');
     await waitFor(() => root.dataset.added === '10', 'the second text');
     expect(h.requests).toBe(1);
+    expect(h.chunks).toBe(Object.values(FILES).reduce((count, bytes) => count + Math.ceil(bytes.length / 300), 0));
     h.model.set('head', [1, 0]);
     const traits = headTraits(1, 0);
     h.model.set('_queries', traits._queries);
@@ -306,9 +310,9 @@ describe('typed text (Add text…)', () => {
 
   it('shows a failed model request as an error, and the next text tries again', async () => {
     let fail = true;
-    const model: MemoryModel<ViewTraits> = new MemoryModel<ViewTraits>(state(), (content) => {
-      const message = content as { type: string; request: number };
-      if (message.type === 'onnx-request' && fail) model.deliver({ type: 'onnx-error', request: message.request, message: 'no such file: model.onnx' });
+    const model = new MemoryModel<ViewTraits>(state(), (content) => {
+      const message = content as { kind: string; id: number };
+      if (message.kind === 'onnx-files' && fail) model.deliver({ kind: 'onnx-files', reply_to: message.id, ok: false, error: 'no such file: model.onnx' });
     });
     const root = await mount(fakeInference({ loaded: [], truncated: false }), model);
     type(root, 'hello');
@@ -318,5 +322,116 @@ describe('typed text (Add text…)', () => {
     fail = false; // the host now answers nothing: the view waits (busy), it does not crash
     type(root, 'hello');
     await waitFor(() => root.querySelector('.av-addtext[data-state="busy"]'), 'a retry');
+  }, TIMEOUT);
+});
+
+describe('services per model (two views of one widget)', () => {
+  const cleanups: Array<() => void> = [];
+  const RealWorker = window.Worker;
+  /** Every worker started while a spec runs: its script URL (one per pool) and whether it was terminated. */
+  let workers: Array<{ url: string; terminated: boolean }> = [];
+  beforeEach(() => {
+    workers = [];
+    class RecordingWorker extends RealWorker {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        super(url, options);
+        const record = { url: String(url), terminated: false };
+        workers.push(record);
+        const terminate = this.terminate.bind(this);
+        this.terminate = () => {
+          record.terminated = true;
+          terminate();
+        };
+      }
+    }
+    window.Worker = RecordingWorker;
+  });
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+    window.Worker = RealWorker;
+    document.querySelectorAll('.services-spec').forEach((el) => el.remove());
+  });
+
+  const noKernel = (): Promise<never> => Promise.reject(new Error('no kernel in this test'));
+  function container(): HTMLElement {
+    const el = document.createElement('div');
+    el.className = 'services-spec';
+    el.style.cssText = 'width: 600px; height: 420px; position: relative;';
+    document.body.append(el);
+    return el;
+  }
+  async function render(widget: ReturnType<typeof createWidget>, model: MemoryModel<ViewTraits>): Promise<{ root: ViewRoot; close: () => void }> {
+    const el = container();
+    const cleanup = (await widget.render({ model, el, signal: new AbortController().signal, host: { getWidget: noKernel, getModel: noKernel }, experimental: { invoke: noKernel } })) as () => void;
+    let closed = false;
+    const close = (): void => {
+      if (!closed) cleanup();
+      closed = true;
+    };
+    cleanups.push(close);
+    return { root: await waitFor(() => el.querySelector<ViewRoot>('.attentionviz[data-ready="true"]'), 'a ready view'), close };
+  }
+  const type = (root: HTMLElement, text: string): void => {
+    const input = root.querySelector<HTMLInputElement>('.av-addtext input')!;
+    input.value = text;
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+  };
+
+  it('share one pool, one channel and one ONNX download; closing one leaves the other working; the model cleanup ends the workers', async () => {
+    const h = host();
+    h.model.set('view', 'head');
+    let qkRequests = 0;
+    h.model.onSent((content) => void ((content as { kind?: string }).kind === 'qk' && qkRequests++));
+    const calls = { loaded: [] as QKModelFiles[], truncated: false };
+    const widget = createWidget({ inference: fakeInference(calls) });
+    const endModel = (await widget.initialize!({ model: h.model, signal: new AbortController().signal, experimental: { invoke: noKernel } })) as () => void;
+    cleanups.push(endModel);
+    const first = await render(widget, h.model);
+    const second = await render(widget, h.model);
+    expect(workers.length).toBeGreaterThan(0);
+    expect(new Set(workers.map((w) => w.url)).size).withContext('layout pools started').toBe(1);
+
+    // Text typed in either view is the model's: both views show it, the files come once.
+    type(first.root, 'a dog');
+    await waitFor(() => first.root.dataset.added === '5' && second.root.dataset.added === '5', 'the typed tokens in both views');
+    type(second.root, 'more');
+    await waitFor(() => first.root.dataset.added === '10' && second.root.dataset.added === '10', 'the second text in both views');
+    expect(h.requests).withContext('onnx-files requests').toBe(1);
+    expect(calls.loaded.length).toBe(1);
+    expect(h.added.length).toBe(2);
+
+    // The first view closes; the second still fetches a head over the channel and draws it.
+    first.close();
+    const asked = qkRequests;
+    h.model.set('compare_head', [1, 1]);
+    h.model.set('view', 'compare');
+    const panels = await waitFor(() => {
+      const ready = [...second.root.querySelectorAll<ViewRoot>('.av-compare-panel[data-ready="true"]')];
+      return ready.length === 2 && ready[1].dataset.layer === '1' && ready[1].dataset.head === '1' && ready[1].attentionviz.pointCount() > 0 ? ready : null;
+    }, 'the fetched head in the remaining view');
+    expect(qkRequests).toBeGreaterThan(asked);
+    expect(panels[1].attentionviz.pointCount()).toBe(2 * (N + 10));
+    expect(new Set(workers.map((w) => w.url)).size).toBe(1);
+
+    // Both views closed: the model's services stay until its own cleanup.
+    second.close();
+    expect(workers.some((w) => !w.terminated)).withContext('workers alive while the model lives').toBeTrue();
+    endModel();
+    expect(workers.every((w) => w.terminated)).withContext('every worker terminated').toBeTrue();
+    expect(h.model.listenerCount()).toBe(0);
+  }, TIMEOUT * 2);
+
+  it('without initialize, views of one model share the services the first one built; the last one frees them', async () => {
+    const h = host();
+    h.model.set('view', 'head');
+    const elements = [container(), container()];
+    const unmount = elements.map((el) => mountView(h.model, el));
+    await Promise.all(elements.map((el) => waitFor(() => el.querySelector('.attentionviz[data-ready="true"]'), 'a ready view')));
+    expect(new Set(workers.map((w) => w.url)).size).toBe(1);
+    unmount[0]();
+    expect(workers.some((w) => !w.terminated)).toBeTrue();
+    unmount[1]();
+    expect(workers.every((w) => w.terminated)).toBeTrue();
+    expect(h.model.listenerCount()).toBe(0);
   }, TIMEOUT);
 });
