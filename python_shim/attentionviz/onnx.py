@@ -11,11 +11,15 @@ computes Q/K with onnxruntime in Python. ``export`` and ``OnnxQK`` load on first
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .core.onnx_manifest import FORMAT, INPUTS, MANIFEST, OnnxModelError
 from .core.onnx_manifest import load_onnx_model as load
 from .widget.bundle import ORT_WASM, ort_wasm_path
+
+if TYPE_CHECKING:
+    from .models.onnx_export import DTYPES, export
+    from .models.onnx_qk import OnnxQK
 
 _LAZY = {
     "export": "attentionviz.models.onnx_export",
@@ -23,6 +27,7 @@ _LAZY = {
     "OnnxQK": "attentionviz.models.onnx_qk",
 }
 __all__ = [
+    "DTYPES",
     "FORMAT",
     "INPUTS",
     "MANIFEST",

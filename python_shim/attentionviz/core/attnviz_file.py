@@ -34,6 +34,7 @@ import json
 import struct
 from collections.abc import Sequence
 from contextlib import ExitStack
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -289,7 +290,9 @@ def _tensor_span(
             f"{path}: tensor {name!r} has shape {info.get('shape')}, manifest implies {shape}"
         )
     if info.get("dtype") != dtype:
-        raise CaptureFileError(f"{path}: tensor {name!r} has dtype {info.get('dtype')!r}, not {dtype}")
+        raise CaptureFileError(
+            f"{path}: tensor {name!r} has dtype {info.get('dtype')!r}, not {dtype}"
+        )
     offsets, dims = info.get("data_offsets"), info.get("shape")
     ints = isinstance(offsets, list) and len(offsets) == 2 and isinstance(dims, list)
     ints = ints and all(type(v) is int and v >= 0 for v in (*offsets, *dims))  # type: ignore[misc]
@@ -328,7 +331,9 @@ def read_header(path: Path) -> tuple[dict[str, Any], dict[str, Any], int]:
     _check_manifest(path, manifest)
     data_start = 8 + n
     stored = ST_DTYPES[manifest["dtype"]]
-    spans = [_tensor_span(path, header, name, shape, stored) for name, shape in tensor_plan(manifest)]
+    spans = [
+        _tensor_span(path, header, name, shape, stored) for name, shape in tensor_plan(manifest)
+    ]
     spans += [
         _tensor_span(path, header, name, None, "U8")
         for name in [*(f"image.{j}" for j in range(n_images(manifest))), "tokens.parquet"]
@@ -340,7 +345,7 @@ def read_header(path: Path) -> tuple[dict[str, Any], dict[str, Any], int]:
             f"the file has {size}"
         )
     ordered = sorted(spans)
-    for (_, b), (a, _) in zip(ordered, ordered[1:], strict=False):
+    for (_, b), (a, _) in pairwise(ordered):
         if a < b:
             raise CaptureFileError(f"{path}: corrupt header: two tensors overlap in the file")
     return manifest, header, data_start

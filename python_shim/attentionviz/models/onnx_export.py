@@ -24,7 +24,6 @@ import json
 import os
 import pathlib
 import tempfile
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np

@@ -4,7 +4,6 @@ openTSNE), sent to the view as the ``_layout`` trait."""
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
 
 import numpy as np
 import traitlets as t

@@ -12,9 +12,9 @@ most ``CHUNK_BYTES`` read from ``offset`` (only that chunk is read from disk). F
 ``bundle.ort_wasm_path()``). Nothing is base64- or JSON-encoded.
 
 The view computes Q/K of every layer in a worker, places the new tokens into the shown
-head's layout, and sends their rows back (``{"type": "added-tokens", "tokens": {...}}``,
-JSON: text, seq, pos, token_id, sentence; a notification); ``added_frame`` turns them into the rows of
-``viz.added_tokens``. Their Q/K stay in the browser.
+head's layout, and sends their rows back in an ``added-tokens`` notification
+(``{"kind": "added-tokens", "tokens": {...}}``, JSON: text, seq, pos, token_id, sentence);
+``added_frame`` turns them into the rows of ``viz.added_tokens``. Their Q/K stay in the browser.
 """
 
 from __future__ import annotations

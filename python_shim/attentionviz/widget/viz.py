@@ -32,6 +32,7 @@ from .wire import head_payload, rows_to_bytes
 #: Columns every token table has; user metadata columns follow them.
 BASE_COLUMNS = ("text", "seq", "pos", "pos_norm", "token_id", "special")
 
+
 class AttentionViz(KernelLayoutView):
     """Joint query/key scatterplot of one attention head of a ``Capture``.
 
@@ -82,7 +83,12 @@ class AttentionViz(KernelLayoutView):
         self._capture = capture
         # The right panel's capture: another model's Q/K over the same tokens, or this one.
         self._compare_capture = same_tokens(capture, compare_to) if compare_to is not None else None
-        self._router = Router(self.send, self._request_handlers(), {"added-tokens": self._on_added})
+        # self.send looked up per message (tests and hosts may replace it)
+        self._router = Router(
+            lambda *args, **kwargs: self.send(*args, **kwargs),
+            self._request_handlers(),
+            {"added-tokens": self._on_added},
+        )
         self._wire_dtype = dtype
         # Checked now: a model that does not match the capture fails here, naming why.
         self._onnx = OnnxFiles(onnx, capture) if onnx is not None else None
