@@ -86,7 +86,13 @@ class Capture:
 
     def image(self, seq: int) -> np.ndarray:
         """Image of sequence ``seq`` as the model saw it: uint8 ``[height, width, 3]``."""
-        return decode_png(self.image_png(seq))
+        data = self.image_png(seq)
+        try:
+            return decode_png(data)
+        except Exception as error:  # Pillow raises several types for a damaged PNG
+            raise CaptureFileError(
+                f"image {seq} of this capture is not a readable PNG ({error})"
+            ) from error
 
     def __len__(self) -> int:
         return self.n_tokens
