@@ -132,4 +132,4 @@ class ViewTraits(anywidget.AnyWidget):
     _compare = t.Dict().tag(sync=True)
     _text_input = t.Dict(help="the ONNX model offered for typed text ({} when none)").tag(sync=True)
     scale = t.Float(1.0, help="attention scale of the capture (q.k * scale)").tag(sync=True)
-    mask = t.Unicode("bidirectional", help="'causal' or 'bidirectional'").tag(sync=True)
+    mask = t.Enum(["causal", "bidirectional"], "bidirectional", help="the mask kind").tag(sync=True)
