@@ -2,8 +2,8 @@
 
 The browser (``src/inference/``, onnxruntime-web) computes Q/K from typed text with the
 exported model. Q and K are taken exactly where the attention multiplies them: the model
-runs with one more attention implementation (``"attentionviz_onnx"``, registered through
-``transformers.AttentionInterface`` like ``_recorder``) that appends ``query`` / ``key``
+runs with one more attention implementation (``"attentionviz_onnx"``, switched on and off by
+``attention_impl`` like the capture's recorder) that appends ``query`` / ``key``
 (``[batch, heads, seq, d_head]``, after rotary; ``key`` has the kv heads under grouped-query
 attention) to a list and then calls the model's own ``eager_attention_forward``.
 
@@ -13,9 +13,9 @@ attention) to a list and then calls the model's own ``eager_attention_forward``.
 - ``attnviz-onnx.json``: model name, n_layers, n_heads, n_kv_heads, d_head, scale, mask kind,
   max_length, input names and the Q/K output names (``q.{layer}``, ``k.{layer}``).
 
-``load(path)`` checks a model directory/file against its manifest and raises
-``OnnxModelError`` naming any missing Q/K output; ``OnnxQK(path).run(texts)`` computes Q/K
-with onnxruntime in Python (used by the parity tests and the benchmark).
+``core.onnx_manifest.load_onnx_model(path)`` (``attentionviz.onnx.load``) checks a model
+directory/file against its manifest and raises ``OnnxModelError`` naming any missing Q/K
+output; ``onnx_qk.OnnxQK(path).run(texts)`` computes Q/K with onnxruntime in Python.
 """
 
 from __future__ import annotations
