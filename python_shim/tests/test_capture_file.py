@@ -280,3 +280,19 @@ def test_first_rows_of_a_head_match_the_whole_head(tmp_path, rows):
         np.testing.assert_array_equal(k, full_k[:rows].astype(np.float16))
     with pytest.raises(ValueError, match="rows must be >= 0"):
         parts[0].qk(0, 0, rows=-1)
+
+
+def test_every_store_follows_the_capture_store_protocol(tmp_path):
+    from attentionviz.core.store import CaptureStore
+
+    parts = [make_capture(n_seqs=2, seed=1), make_capture(n_seqs=3, seed=2)]
+    for i, p in enumerate(parts):
+        p.save(tmp_path / f"part-{i}.attnviz")
+    stores = [parts[0].store, av.load(tmp_path / "part-0.attnviz").store, av.load(tmp_path).store]
+    assert [type(s).__name__ for s in stores] == ["ArrayStore", "FileStore", "ShardedStore"]
+    for store in stores:
+        assert isinstance(store, CaptureStore)
+        # every call answers the same for the same data (no store-specific probing needed)
+        head = store.head("q", 1, 2, 5, np.float32)
+        assert head.dtype == np.float32 and head.shape == (5, 8) and head.flags.writeable
+        assert store.head_bytes("q", 1, 2, 5) == head.astype("<f4").tobytes()  # stored float32

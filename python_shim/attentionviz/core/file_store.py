@@ -40,6 +40,19 @@ _SHARED_FIELDS = (
 )
 
 
+def _validate(table: pa.Table | pd.DataFrame) -> None:
+    """Full Arrow validation (e.g. UTF-8 of every string) of what was read: Parquet pages
+    carry no checksum pyarrow checks, and pandas keeps strings as Arrow data until used, so
+    a damaged byte would otherwise surface later, anywhere, as an ArrowException."""
+    if isinstance(table, pa.Table):
+        table.validate(full=True)
+        return
+    for name in table.columns:
+        values = table[name].array
+        if hasattr(values, "__arrow_array__"):  # Arrow-backed (pandas 3 strings): no copy
+            pa.array(values).validate(full=True)
+
+
 class FileStore:
     """Lazy reader for one ``.attnviz`` file: the header is parsed, nothing else is read.
 
@@ -157,6 +170,7 @@ class FileStore:
         is not the manifest's raises ``CaptureFileError``."""
         try:
             table = read(io.BytesIO(self._parquet() if raw is None else raw))
+            _validate(table)
         except Exception as e:  # pyarrow raises several types for corrupt data
             raise CaptureFileError(f"{self.path}: token table is corrupt ({e})") from e
         if len(table) != self.n_tokens:
