@@ -16,6 +16,7 @@ from typing import Any
 
 import traitlets as t
 
+from ..core.atomic import write_atomic
 from .traits import ViewTraits
 
 #: Where the generated module lives in a source checkout.
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         if stale:
             print(f"{path} is stale: run python -m attentionviz.widget.schema", file=sys.stderr)
         return int(stale)
-    path.write_text(text, encoding="utf-8")
+    write_atomic(path, text.encode("utf-8"))
     print(f"wrote {path}")
     return 0
 
