@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 # ``attentionviz.capture`` is also a (facade) module: imported here, before the name is
 # bound lazily, so that a later ``from attentionviz.capture import capture`` finds it in
-# sys.modules and leaves ``av.capture`` the function.
+# sys.modules and leaves ``av.capture`` the function. Importing it set the package
+# attribute ``capture`` to the module: drop that, ``__getattr__`` resolves the function.
 from . import capture as _capture_module  # noqa: F401
 from .core.version import library_version
+
+globals().pop("capture", None)
 
 if TYPE_CHECKING:
     from .core.capture import Capture
@@ -26,8 +29,6 @@ if TYPE_CHECKING:
     from .core.loading import load
     from .models.capture import capture, capture_vision
     from .widget.viz import AttentionViz
-
-del capture  # the submodule attribute: ``av.capture`` is the function, resolved below
 
 __version__ = library_version()
 
