@@ -93,3 +93,22 @@ def test_the_html_command_runs_without_torch(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "wrote" in done.stdout and page.read_bytes().startswith(b"<!doctype html>")
+
+
+def test_the_capture_facade_module_leaves_av_capture_the_function() -> None:
+    """``attentionviz.capture`` is both a module (kept for old imports) and the function
+    ``av.capture``: importing the module first must not shadow the function."""
+    code = (
+        "import sys\n"
+        "from attentionviz.capture import Capture, capture\n"
+        "import attentionviz as av\n"
+        "import attentionviz.capture as facade\n"
+        "assert av.capture is capture and callable(av.capture), av.capture\n"
+        "assert av.Capture is Capture and facade.capture is capture\n"
+        "print('ok')\n"
+    )
+    env = {"PYTHONPATH": ":".join(p for p in sys.path if p), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
