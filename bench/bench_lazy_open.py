@@ -140,8 +140,8 @@ def token_table(n_tokens: int, rng: np.random.Generator) -> pd.DataFrame:
 
 def write_capture(path: Path, n_tokens: int, n_layers: int, n_heads: int, d_head: int) -> None:
     """A synthetic fp16 capture written block by block (memory bounded by CHUNK rows)."""
-    from attentionviz._runner import make_manifest
     from attentionviz.capture_file import CaptureWriter
+    from attentionviz.core.capture import make_manifest
 
     rng = np.random.default_rng(0)
     tokens = token_table(n_tokens, rng)

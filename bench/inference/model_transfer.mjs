@@ -26,7 +26,7 @@ const setup = [
   'export(model, tokenizer, onnx_dir / "model.onnx")',
   'def view(chunk):',
   '    viz = av.AttentionViz(cap, head=(0, 0), projection="pca", onnx=onnx_dir)',
-  '    viz._onnx.send = functools.partial(OnnxFiles.send, viz._onnx, chunk_bytes=chunk)',
+  '    viz._onnx.read_chunk = functools.partial(OnnxFiles.read_chunk, viz._onnx, chunk_bytes=chunk)',
   '    return viz',
 ].join('\n');
 const notebook = {

@@ -20,7 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 
 import attentionviz as av
-from attentionviz.export import _b64, _public_traits
+from attentionviz.export import b64, public_traits
 
 N_SENTENCES = 1000
 OUT = pathlib.Path(__file__).parent / "data"
@@ -53,20 +53,20 @@ def main() -> None:
             q, k = cap.qk(layer, head)
             d_head = int(q.shape[1])
             heads[f"{layer},{head}"] = [
-                _b64(np.ascontiguousarray(q, dtype="<f2").tobytes()),
-                _b64(np.ascontiguousarray(k, dtype="<f2").tobytes()),
+                b64(np.ascontiguousarray(q, dtype="<f2").tobytes()),
+                b64(np.ascontiguousarray(k, dtype="<f2").tobytes()),
             ]
-    traits = _public_traits(viz)
+    traits = public_traits(viz)
     traits["view"] = "matrix"
     traits["projection"] = "umap"
     state = {
         "traits": traits,
-        "tokens": _b64(viz._tokens),
+        "tokens": b64(viz.token_payload),
         "dtype": "float16",
         "n_tokens": len(cap.tokens),
         "d_head": d_head,
         "heads": heads,
-        "selected_rows": _b64(viz._selected_rows),
+        "selected_rows": b64(viz.selection_payload),
     }
     (OUT / "state.json").write_text(json.dumps(state, separators=(",", ":")))
     meta = {

@@ -3,20 +3,45 @@
 >>> import attentionviz as av
 >>> cap = av.capture(model, tokenizer, texts)   # Q/K of every layer and head
 >>> viz = av.AttentionViz(cap, head=(3, 7))     # joint query/key scatterplot
+
+The names below load on first use (module ``__getattr__``): ``import attentionviz`` is
+instant and needs no torch; ``av.load`` / ``av.AttentionViz`` need no torch either, only
+``av.capture`` / ``av.capture_vision`` load torch and transformers (``attentionviz.models``).
 """
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
+from __future__ import annotations
 
-try:
-    # One version source: package.json, read by hatch-nodejs-version at build time.
-    __version__ = _version("attentionviz")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from .capture import Capture, UnsupportedModelError, capture, capture_vision
-from .capture_file import CaptureFileError, load
-from .widget import AttentionViz
+# ``attentionviz.capture`` is also a (facade) module: imported here, before the name is
+# bound lazily, so that a later ``from attentionviz.capture import capture`` finds it in
+# sys.modules and leaves ``av.capture`` the function. Importing it set the package
+# attribute ``capture`` to the module: drop that, ``__getattr__`` resolves the function.
+from . import capture as _capture_module  # noqa: F401
+from .core.version import library_version
+
+globals().pop("capture", None)
+
+if TYPE_CHECKING:
+    from .core.capture import Capture
+    from .core.errors import CaptureFileError, UnsupportedModelError
+    from .core.loading import load
+    from .models.capture import capture, capture_vision
+    from .widget.viz import AttentionViz
+
+__version__ = library_version()
+
+#: public name -> module that defines it
+_LAZY = {
+    "AttentionViz": "attentionviz.widget.viz",
+    "Capture": "attentionviz.core.capture",
+    "CaptureFileError": "attentionviz.core.errors",
+    "UnsupportedModelError": "attentionviz.core.errors",
+    "load": "attentionviz.core.loading",
+    "capture": "attentionviz.models.capture",
+    "capture_vision": "attentionviz.models.capture",
+}
 
 __all__ = [
     "AttentionViz",
@@ -28,6 +53,27 @@ __all__ = [
     "capture_vision",
     "load",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'attentionviz' has no attribute {name!r}")
+    try:
+        value = getattr(import_module(module), name)
+    except ImportError as error:
+        if not module.startswith("attentionviz.models"):
+            raise
+        raise ImportError(
+            f"attentionviz.{name} runs a model, so it needs torch and transformers "
+            f'(pip install "attentionviz[models]"): {error}'
+        ) from error
+    globals()[name] = value  # resolved once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -36,7 +36,7 @@ def _add_capture(sub: argparse._SubParsersAction) -> None:
 def _cmd_capture(args: argparse.Namespace) -> int:
     from transformers import AutoModel, AutoTokenizer
 
-    from .capture import capture
+    from .models.capture import capture
 
     path = Path(args.texts)
     texts = [line.rstrip("\r\n") for line in path.read_text(encoding="utf-8").splitlines()]
@@ -93,9 +93,9 @@ def _add_html(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_html(args: argparse.Namespace) -> int:
-    from .capture_file import load
-    from .export import to_html
-    from .widget import AttentionViz
+    from .core.loading import load
+    from .widget.html import to_html
+    from .widget.viz import AttentionViz
 
     if args.only_head and args.head is None:
         raise ValueError("--only-head needs --head LAYER,HEAD to say which head to keep")

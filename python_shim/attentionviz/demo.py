@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 
-from .capture import Capture
+from .core.capture import Capture
 from .corpus import sentences
 
 DEFAULT_SENTENCES = 48
@@ -46,7 +46,7 @@ def load_minilm() -> tuple[object, object]:
 
 def demo_capture(n_sentences: int = DEFAULT_SENTENCES, progress: bool = True) -> Capture:
     """Q/K of every layer and head of MiniLM on the first ``n_sentences`` of the corpus."""
-    from .capture import capture
+    from .models.capture import capture
 
     model, tokenizer = load_minilm()
     texts = sentences(n_sentences)
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.no_browser or not _has_display():
-        from .widget import AttentionViz
+        from .widget.viz import AttentionViz
 
         viz = AttentionViz(demo_capture(args.sentences), head=(2, 3))
         path = viz.save(args.out).resolve()

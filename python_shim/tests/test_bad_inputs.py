@@ -45,7 +45,7 @@ import pytest
 import traitlets
 
 import attentionviz as av
-from attentionviz.capture_file import CaptureWriter
+from attentionviz.core.attnviz_file import CaptureWriter
 
 HERE = Path(__file__).parent
 
@@ -134,9 +134,9 @@ def test_nan_in_a_loaded_file_is_refused_by_name(tmp_path: Path) -> None:
     assert (viz._qk_meta["layer"], viz._qk_meta["head"]) == (1, 1)
     sent: list[dict] = []
     viz.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign]
-    viz._on_request(viz, {"type": "qk", "request": 7, "layer": 0, "head": 1}, [])
-    assert sent[0]["type"] == "qk-error" and sent[0]["request"] == 7
-    assert "layer 0, head 1 contain 9 NaN/inf" in sent[0]["message"]
+    viz._on_message(viz, {"kind": "qk", "id": 7, "layer": 0, "head": 1}, [])
+    assert sent[0]["kind"] == "qk" and sent[0]["reply_to"] == 7 and sent[0]["ok"] is False
+    assert "layer 0, head 1 contain 9 NaN/inf" in sent[0]["error"]
 
 
 # --- shapes ---------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def test_writer_refuses_rows_that_do_not_fit(tmp_path: Path, what: str, match: s
     path = tmp_path / "c.attnviz"
     cap.save(path)
     before = path.read_bytes()
-    queries, keys = np.asarray(cap._store.q(0)), np.asarray(cap._store.k(0))
+    queries, keys = np.asarray(cap.store.q(0)), np.asarray(cap.store.k(0))
     row = 0
     if what == "one query head":
         queries = queries[:1]  # numpy alone would broadcast it over all 4 heads

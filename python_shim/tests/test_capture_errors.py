@@ -9,7 +9,7 @@ import torch
 from conftest import TEXTS, model_state, tiny_model
 
 import attentionviz as av
-from attentionviz.capture import UnsupportedModelError
+from attentionviz.core.errors import UnsupportedModelError
 
 
 def _assert_refused(model, tok, match: str, texts=TEXTS) -> None:

@@ -16,8 +16,7 @@ import pandas as pd
 import pytest
 
 import attentionviz as av
-import attentionviz.capture_file
-from attentionviz.capture_file import CaptureWriter
+from attentionviz.core.attnviz_file import CaptureWriter
 
 
 def make_capture(
@@ -92,7 +91,7 @@ def test_load_is_lazy(tmp_path):
     path = tmp_path / "c.attnviz"
     make_capture().save(path)
     cap = av.load(path)
-    store = cap._store
+    store = cap.store
     assert store._mm is None and store._tokens is None  # only the header was read
     assert cap.n_heads == 4 and cap.n_tokens == 9
     assert store._mm is None and store._tokens is None
@@ -106,19 +105,20 @@ def test_load_is_lazy(tmp_path):
 def _run_writer_and_kill(tmp_path: Path, path: Path, stage: str) -> None:
     """Start a subprocess overwriting ``path`` with a new capture; SIGKILL it at ``stage``.
 
-    The child loads only ``capture_file.py`` (numpy + pandas, no torch) to start fast.
+    The child imports only ``attentionviz.core`` (numpy + pandas, no torch) to start fast.
     """
     new = make_capture(seed=1, model_name="NEW")
-    (tmp_path / "manifest.json").write_text(json.dumps(new._m))
+    (tmp_path / "manifest.json").write_text(json.dumps(new.manifest))
     new.tokens.to_parquet(tmp_path / "tokens.parquet")
-    np.savez(tmp_path / "qk.npz", q=new._store._q, k=new._store._k)
+    layers = range(new.n_layers)
+    q = np.stack([new.store.q(i) for i in layers])
+    np.savez(tmp_path / "qk.npz", q=q, k=np.stack([new.store.k(i) for i in layers]))
     script = textwrap.dedent(
         f"""
-        import importlib.util, json, time
+        import json, os, sys, time
         import numpy as np, pandas as pd
-        spec = importlib.util.spec_from_file_location("cf", {av.capture_file.__file__!r})
-        cf = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(cf)
+        sys.modules["torch"] = None  # the writer never needs it
+        import attentionviz.core.attnviz_file as cf
         d = {str(tmp_path)!r}
         manifest = json.load(open(d + "/manifest.json"))
         arrays = np.load(d + "/qk.npz")
@@ -131,7 +131,7 @@ def _run_writer_and_kill(tmp_path: Path, path: Path, stage: str) -> None:
             def stall(*a, **k):
                 print("READY", flush=True)
                 time.sleep(60)
-            cf.os.replace = stall
+            os.replace = stall  # the atomic writer renames with os.replace
             w.commit()
         print("READY", flush=True)
         time.sleep(60)
@@ -219,9 +219,9 @@ def test_foreign_files(tmp_path):
 def test_newer_format_version_rejected(tmp_path):
     path = tmp_path / "c.attnviz"
     cap = make_capture()
-    with CaptureWriter(path, {**cap._m, "format_version": 99}, cap.tokens) as w:
+    with CaptureWriter(path, {**cap.manifest, "format_version": 99}, cap.tokens) as w:
         for layer in range(cap.n_layers):
-            w.write_rows(layer, cap._store.q(layer), cap._store.k(layer), 0)
+            w.write_rows(layer, cap.store.q(layer), cap.store.k(layer), 0)
     with pytest.raises(av.CaptureFileError, match="newer"):
         av.load(path)
 
@@ -280,3 +280,19 @@ def test_first_rows_of_a_head_match_the_whole_head(tmp_path, rows):
         np.testing.assert_array_equal(k, full_k[:rows].astype(np.float16))
     with pytest.raises(ValueError, match="rows must be >= 0"):
         parts[0].qk(0, 0, rows=-1)
+
+
+def test_every_store_follows_the_capture_store_protocol(tmp_path):
+    from attentionviz.core.store import CaptureStore
+
+    parts = [make_capture(n_seqs=2, seed=1), make_capture(n_seqs=3, seed=2)]
+    for i, p in enumerate(parts):
+        p.save(tmp_path / f"part-{i}.attnviz")
+    stores = [parts[0].store, av.load(tmp_path / "part-0.attnviz").store, av.load(tmp_path).store]
+    assert [type(s).__name__ for s in stores] == ["ArrayStore", "FileStore", "ShardedStore"]
+    for store in stores:
+        assert isinstance(store, CaptureStore)
+        # every call answers the same for the same data (no store-specific probing needed)
+        head = store.head("q", 1, 2, 5, np.float32)
+        assert head.dtype == np.float32 and head.shape == (5, 8) and head.flags.writeable
+        assert store.head_bytes("q", 1, 2, 5) == head.astype("<f4").tobytes()  # stored float32

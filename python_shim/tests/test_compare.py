@@ -12,7 +12,7 @@ import pytest
 import traitlets
 
 import attentionviz as av
-from attentionviz.export import html_bytes
+from attentionviz.widget.html import html_bytes
 
 
 @pytest.fixture()
@@ -123,10 +123,15 @@ def test_the_view_can_fetch_the_compare_head(capture: av.Capture) -> None:
     viz = av.AttentionViz(capture).compare(2, 3)
     sent: list[tuple[dict, list]] = []
     viz.send = lambda content, buffers=None: sent.append((content, buffers or []))  # type: ignore[method-assign]
-    message = {"type": "qk", "request": 5, "layer": 2, "head": 3}
+    message = {"kind": "qk", "id": 5, "layer": 2, "head": 3}
     viz._handle_msg({"content": {"data": {"method": "custom", "content": message}}, "buffers": []})
     content, buffers = sent[0]
-    assert (content["type"], content["layer"], content["head"]) == ("qk", 2, 3)
+    assert (content["kind"], content["reply_to"], content["layer"], content["head"]) == (
+        "qk",
+        5,
+        2,
+        3,
+    )
     queries, _ = capture.qk(2, 3)
     np.testing.assert_array_equal(
         np.frombuffer(buffers[0], "<f2"), queries.astype(np.float16).ravel()
@@ -186,17 +191,17 @@ def test_the_right_panel_fetches_its_head_from_the_other_capture(capture: av.Cap
     other = other_model(capture)
     viz = av.AttentionViz(capture, compare_to=other)
     content, buffers = fetch(
-        viz, {"type": "qk", "request": 3, "layer": 1, "head": 4, "source": "compare"}
+        viz, {"kind": "qk", "id": 3, "layer": 1, "head": 4, "source": "compare"}
     )
-    assert (content["type"], content["layer"], content["head"]) == ("qk", 1, 4)
+    assert (content["kind"], content["ok"], content["layer"], content["head"]) == ("qk", True, 1, 4)
     queries, keys = other.qk(1, 4)
     np.testing.assert_array_equal(
         np.frombuffer(buffers[0], "<f2"), queries.astype(np.float16).ravel()
     )
     np.testing.assert_array_equal(np.frombuffer(buffers[1], "<f2"), keys.astype(np.float16).ravel())
     # without "source" the request is for the shown capture, whose head 4 does not exist
-    content, _ = fetch(viz, {"type": "qk", "request": 4, "layer": 1, "head": 4})
-    assert content["type"] == "qk-error" and "out of range" in content["message"]
+    content, _ = fetch(viz, {"kind": "qk", "id": 4, "layer": 1, "head": 4})
+    assert content["ok"] is False and "out of range" in content["error"]
 
 
 def test_compare_to_needs_the_same_token_rows(capture: av.Capture) -> None:
@@ -236,13 +241,13 @@ def test_compare_to_hashes_each_captures_token_rows_once(
     # shared by the compare_to check and the capture ids the layout cache is keyed by.
     other = other_model(capture)
     hashed: list[int] = []
-    original = av.Capture._token_hashes
+    original = av.Capture.token_hashes
 
     def counting(self: av.Capture, names: list[str]) -> np.ndarray:
         hashed.append(id(self))
         return original(self, names)
 
-    monkeypatch.setattr(av.Capture, "_token_hashes", counting)
+    monkeypatch.setattr(av.Capture, "token_hashes", counting)
     viz = av.AttentionViz(capture, compare_to=other)
     assert sorted(hashed) == sorted([id(capture), id(other)])
     assert viz._compare["capture_id"] != viz._capture_id
@@ -272,9 +277,9 @@ def test_matrix_source_shows_the_other_models_heads_only_with_compare_to(
     assert (viz.view, viz.matrix_source) == ("matrix", "compare")
     # its thumbnails are fetched like the right panel's head: from the other capture
     content, buffers = fetch(
-        viz, {"type": "qk", "request": 1, "layer": 1, "head": 4, "rows": 5, "source": "compare"}
+        viz, {"kind": "qk", "id": 1, "layer": 1, "head": 4, "rows": 5, "source": "compare"}
     )
-    assert content["type"] == "qk" and content["n_tokens"] == 5
+    assert content["kind"] == "qk" and content["ok"] and content["n_tokens"] == 5
     queries, _ = other.qk(1, 4)
     np.testing.assert_array_equal(
         np.frombuffer(buffers[0], "<f2"), queries[:5].astype(np.float16).ravel()

@@ -13,7 +13,8 @@ import pyarrow as pa
 import pytest
 
 import attentionviz as av
-from attentionviz.widget import tokens_to_arrow
+from attentionviz.core import file_store
+from attentionviz.core.arrow import tokens_to_arrow
 
 
 def odd_tokens(n_seqs: int, seed: int = 0) -> pd.DataFrame:
@@ -88,22 +89,22 @@ def old_capture_id(cap: av.Capture) -> str:
 def test_token_payload_from_the_file_is_the_dataframes(saved) -> None:
     _, path = saved
     lazy = av.load(path)
-    payload = lazy._tokens_ipc()
-    assert lazy._store._tokens is None  # built from the Parquet, not through the DataFrame
+    payload = lazy.tokens_ipc()
+    assert lazy.store._tokens is None  # built from the Parquet, not through the DataFrame
     expected = tokens_to_arrow(av.load(path).tokens)
     assert payload == expected  # byte for byte
     decoded = pa.ipc.open_stream(payload).read_all()
     assert decoded.column("text").type == pa.string()
     assert decoded.column("with_nan").null_count == (len(lazy.tokens) + 2) // 3  # NaN -> null
     # once the DataFrame is loaded it is used, with the same result
-    assert lazy._tokens_ipc() == expected
+    assert lazy.tokens_ipc() == expected
 
 
 def test_view_of_a_file_does_not_load_the_dataframe_until_asked(saved) -> None:
     cap, path = saved
     lazy = av.load(path)
     viz = av.AttentionViz(lazy, head=(1, 3))
-    assert lazy._store._tokens is None
+    assert lazy.store._tokens is None
     assert viz._tokens == tokens_to_arrow(lazy.tokens)
     assert viz._capture_id == av.AttentionViz(cap)._capture_id == old_capture_id(lazy)
     viz.select([0, 2, 5])
@@ -112,10 +113,10 @@ def test_view_of_a_file_does_not_load_the_dataframe_until_asked(saved) -> None:
 
 def test_sharded_token_payload_and_capture_id(sharded: Path) -> None:
     lazy = av.load(sharded)
-    payload = lazy._tokens_ipc()
-    assert lazy._store._tokens is None  # shards' Parquet, seq renumbered in Arrow
+    payload = lazy.tokens_ipc()
+    assert lazy.store._tokens is None  # shards' Parquet, seq renumbered in Arrow
     id_lazy = av.AttentionViz(lazy)._capture_id
-    assert lazy._store._tokens is None
+    assert lazy.store._tokens is None
     tokens = av.load(sharded).tokens
     assert payload == tokens_to_arrow(tokens)
     assert tokens["seq"].iloc[-1] == 9  # renumbered across shards
@@ -128,7 +129,7 @@ def test_sharded_with_different_schemas_goes_through_pandas(tmp_path: Path) -> N
     capture_of(first).save(tmp_path / "a.attnviz")
     capture_of(second, seed=1).save(tmp_path / "b.attnviz")
     lazy = av.load(tmp_path)
-    assert lazy._tokens_ipc() == tokens_to_arrow(av.load(tmp_path).tokens)
+    assert lazy.tokens_ipc() == tokens_to_arrow(av.load(tmp_path).tokens)
 
 
 def expected_qk(where: str, saved, layer: int, head: int) -> tuple[np.ndarray, np.ndarray]:
@@ -148,7 +149,7 @@ def test_head_bytes_and_copies_are_the_stored_values(where: str, saved, sharded:
     for layer, head in ((0, 0), (1, 3)):  # head 3 reads kv head 1 (grouped query)
         want_q, want_k = expected_qk(where, saved, layer, head)
         for rows in (None, 0, 1, first_shard, first_shard + 1, 10**6):
-            queries, keys = cap._qk_bytes(layer, head, rows=rows)
+            queries, keys = cap.qk_bytes(layer, head, rows=rows)
             q, k = cap.qk(layer, head, rows=rows)
             np.testing.assert_array_equal(q, want_q[:rows])
             np.testing.assert_array_equal(k, want_k[:rows])
@@ -169,7 +170,7 @@ def test_qk_of_a_file_is_a_writable_copy(saved, monkeypatch) -> None:
     mem, path = saved
     cap = av.load(path)
     # float16 on disk read as float32 a few rows at a time (5 rows of 8 x 2 bytes per step)
-    monkeypatch.setattr(av.capture_file, "_CHUNK_BYTES", 5 * 8 * 2)
+    monkeypatch.setattr(file_store, "_CHUNK_BYTES", 5 * 8 * 2)
     for rows in (None, 4, 5, 6, 11):
         for got, want in zip(cap.qk(1, 3, rows=rows), mem.qk(1, 3, rows=rows), strict=True):
             assert got.dtype == np.float32 and got.flags.writeable
@@ -184,12 +185,12 @@ def test_qk_of_a_file_is_a_writable_copy(saved, monkeypatch) -> None:
 def test_nan_in_an_fp16_file_is_refused_on_the_bytes_path(saved) -> None:
     _, path = saved
     cap = av.load(path)
-    offset, (_, d_head), dtype = cap._store._head_span("q", 1, 2, None)
+    offset, (_, d_head), dtype = cap.store._head_span("q", 1, 2, None)
     with open(path, "r+b") as f:
         f.seek(offset + 3 * d_head * dtype.itemsize)
         f.write(np.float16(np.nan).tobytes())
     with pytest.raises(ValueError, match=r"queries of layer 1, head 2 contain 1 NaN/inf"):
-        cap._qk_bytes(1, 2)
+        cap.qk_bytes(1, 2)
     viz = av.AttentionViz(cap, head=(1, 1))
     with pytest.raises(ValueError, match=r"layer 1, head 2 contain 1 NaN/inf"):
         viz.head = (1, 2)
@@ -197,7 +198,7 @@ def test_nan_in_an_fp16_file_is_refused_on_the_bytes_path(saved) -> None:
 
 
 def test_only_columns_equal_to_the_pandas_path_are_sent_as_read() -> None:
-    from attentionviz._arrow import as_sent
+    from attentionviz.core.arrow import as_sent
 
     def col(values, kind=None) -> pa.ChunkedArray:
         return pa.chunked_array([pa.array(values, type=kind)])

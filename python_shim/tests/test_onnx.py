@@ -15,7 +15,7 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from attentionviz import onnx as av_onnx
-from attentionviz.capture import capture
+from attentionviz.models.capture import capture
 
 
 def _max_diff(cap: Any, layers: list[list[np.ndarray]]) -> float:

@@ -18,8 +18,8 @@ from conftest import TEXTS, tiny_model
 
 import attentionviz as av
 from attentionviz import onnx as av_onnx
-from attentionviz.capture import capture
-from attentionviz.text_input import OnnxFiles, TextInputError
+from attentionviz.models.capture import capture
+from attentionviz.widget.text_input import CHUNK_BYTES, OnnxFiles, TextInputError
 
 
 @pytest.fixture(scope="module")
@@ -53,46 +53,61 @@ def test_onnx_option_offers_the_model_to_the_view(gpt2: tuple[Any, Path]) -> Non
 def test_model_files_cross_as_binary_chunks_on_request(gpt2: tuple[Any, Path]) -> None:
     cap, path = gpt2
     files = OnnxFiles(path, cap)
-    sent: list[tuple[dict, list]] = []
-    files.send(lambda content, buffers=None: sent.append((content, buffers or [])), 5, 1 << 16)
-    *chunks, (done, done_buffers) = sent
-    assert done == {
-        "type": "onnx-done",
-        "request": 5,
-        "files": {name: p.stat().st_size for name, p in files.paths.items()},
-    }
-    assert done_buffers == []
-    assert set(done["files"]) == {"model", "tokenizer", "tokenizer_config", "manifest", "wasm"}
-    # Reassembled, every file is byte-identical; no chunk exceeds the limit; JSON stays small.
-    got: dict[str, bytearray] = {}
-    for content, buffers in chunks:
-        assert content["type"] == "onnx-chunk" and content["request"] == 5
-        assert len(buffers) == 1 and 0 < len(buffers[0]) <= 1 << 16
-        assert len(json.dumps(content)) < 200
-        blob = got.setdefault(content["file"], bytearray(content["size"]))
-        blob[content["offset"] : content["offset"] + len(buffers[0])] = buffers[0]
+    sizes = files.sizes()
+    assert sizes == {name: p.stat().st_size for name, p in files.paths.items()}
+    assert set(sizes) == {"model", "tokenizer", "tokenizer_config", "manifest", "wasm"}
+    # Reassembled chunk by chunk, every file is byte-identical; no chunk exceeds the limit.
     for name, p in files.paths.items():
-        assert bytes(got[name]) == p.read_bytes(), name
+        blob, offset = bytearray(), 0
+        while offset < sizes[name]:
+            size, data = files.read_chunk(name, offset, 1 << 16)
+            assert size == sizes[name] and 0 < len(data) <= 1 << 16
+            blob += data
+            offset += len(data)
+        assert bytes(blob) == p.read_bytes(), name
     assert files.paths["wasm"] == av_onnx.ort_wasm_path()
-    assert json.loads(got["manifest"])["n_layers"] == 2
+    assert json.loads(files.read_chunk("manifest", 0)[1])["n_layers"] == 2
+    with pytest.raises(ValueError, match="no model file 'weights'"):
+        files.read_chunk("weights", 0)
+    with pytest.raises(ValueError, match="outside"):
+        files.read_chunk("model", sizes["model"] + 1)
 
 
-def test_onnx_request_through_the_widget_message_handler(gpt2: tuple[Any, Path]) -> None:
+def test_onnx_files_and_chunks_through_the_widget_router(gpt2: tuple[Any, Path]) -> None:
     cap, path = gpt2
     viz = av.AttentionViz(cap, onnx=path)
-    sent = custom_message(viz, {"type": "onnx-request", "request": 9})
-    kinds = [content["type"] for content, _ in sent]
-    assert kinds[-1] == "onnx-done" and set(kinds[:-1]) == {"onnx-chunk"}
-    model = b"".join(bytes(b[0]) for c, b in sent if c.get("file") == "model")
-    assert model == path.read_bytes()
+    ((listing, buffers),) = custom_message(viz, {"kind": "onnx-files", "id": 9})
+    assert (listing["kind"], listing["reply_to"], listing["ok"], buffers) == (
+        "onnx-files",
+        9,
+        True,
+        [],
+    )
+    assert listing["files"]["model"] == path.stat().st_size
+    model, request_id = bytearray(), 10
+    while len(model) < listing["files"]["model"]:
+        message = {"kind": "onnx-chunk", "id": request_id, "file": "model", "offset": len(model)}
+        ((reply, buffers),) = custom_message(viz, message)
+        assert (reply["reply_to"], reply["ok"], reply["file"], reply["offset"]) == (
+            request_id,
+            True,
+            "model",
+            len(model),
+        )
+        assert reply["size"] == len(path.read_bytes()) and len(json.dumps(reply)) < 200
+        assert 0 < len(buffers[0]) <= CHUNK_BYTES
+        model += bytes(buffers[0])
+        request_id += 1
+    assert bytes(model) == path.read_bytes()
     # A view without a model is told why, not left waiting.
-    sent = custom_message(av.AttentionViz(cap), {"type": "onnx-request", "request": 1})
+    sent = custom_message(av.AttentionViz(cap), {"kind": "onnx-files", "id": 1})
     assert sent == [
         (
             {
-                "type": "onnx-error",
-                "request": 1,
-                "message": "no ONNX model: create the view with AttentionViz(cap, onnx=...)",
+                "kind": "onnx-files",
+                "reply_to": 1,
+                "ok": False,
+                "error": "no ONNX model: create the view with AttentionViz(cap, onnx=...)",
             },
             [],
         )
@@ -112,7 +127,7 @@ def test_added_tokens_and_selection_include_them(gpt2: tuple[Any, Path]) -> None
         "special": [False, False, False],
         "sentence": [sentence] * 3,
     }
-    custom_message(viz, {"type": "added-tokens", "tokens": tokens})
+    custom_message(viz, {"kind": "added-tokens", "tokens": tokens})
     added = viz.added_tokens
     assert list(added.index) == [n, n + 1, n + 2]
     assert added.text.tolist() == ["the", "dog", "ran"]
@@ -130,9 +145,9 @@ def test_added_tokens_and_selection_include_them(gpt2: tuple[Any, Path]) -> None
     with pytest.raises(IndexError, match=rf"0\.\.{n + 2}"):
         viz.select([n + 3])
     # The view sends its whole list each time: re-sending replaces, never duplicates.
-    custom_message(viz, {"type": "added-tokens", "tokens": tokens})
+    custom_message(viz, {"kind": "added-tokens", "tokens": tokens})
     assert len(viz.added_tokens) == 3
-    custom_message(viz, {"type": "added-tokens", "tokens": {"text": ["x"], "seq": []}})
+    custom_message(viz, {"kind": "added-tokens", "tokens": {"text": ["x"], "seq": []}})
     assert "unreadable added tokens" in viz.error and len(viz.added_tokens) == 3
 
 

@@ -11,8 +11,9 @@ import pytest
 from conftest import tiny_model
 
 import attentionviz as av
-from attentionviz._images import decode_png, pixels_to_uint8
-from attentionviz.capture_file import FileStore
+from attentionviz.core.file_store import FileStore
+from attentionviz.core.png import decode_png
+from attentionviz.models.images import pixels_to_uint8
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def test_streaming_capture_to_a_file_keeps_images(images, processor, vision_capt
     cap = av.capture_vision(
         tiny_model("vit"), processor, images, batch_size=2, progress=False, out=path
     )
-    assert isinstance(cap._store, FileStore)
+    assert isinstance(cap.store, FileStore)
     for seq in range(3):
         np.testing.assert_array_equal(cap.image(seq), vision_capture.image(seq))
 
@@ -129,21 +130,22 @@ def _ask(viz: av.AttentionViz, content: dict) -> list[tuple[dict, list]]:
 
 def test_widget_sends_an_image_on_request(vision_capture):
     viz = av.AttentionViz(vision_capture, head=(0, 0))
-    sent = _ask(viz, {"type": "image", "request": 5, "seq": 1})
+    sent = _ask(viz, {"kind": "image", "id": 5, "seq": 1})
     assert len(sent) == 1
     content, buffers = sent[0]
-    assert content == {"type": "image", "request": 5, "seq": 1}
+    assert content == {"kind": "image", "reply_to": 5, "ok": True, "seq": 1}
     assert bytes(buffers[0]) == vision_capture.images[1]
-    bad = _ask(viz, {"type": "image", "request": 6, "seq": 7})[0][0]
-    assert bad["type"] == "image-error" and "out of range" in bad["message"]
+    bad = _ask(viz, {"kind": "image", "id": 6, "seq": 7})[0][0]
+    assert (bad["kind"], bad["reply_to"], bad["ok"]) == ("image", 6, False)
+    assert "out of range" in bad["error"]
     # the token table the view colours by carries the patch grid
     assert {"patch_row", "patch_col"} <= set(vision_capture.tokens.columns)
 
 
 def test_widget_answers_a_capture_without_images_with_an_error(small_text_capture):
     viz = av.AttentionViz(small_text_capture)
-    content = _ask(viz, {"type": "image", "request": 1, "seq": 0})[0][0]
-    assert content["type"] == "image-error" and "no images" in content["message"]
+    content = _ask(viz, {"kind": "image", "id": 1, "seq": 0})[0][0]
+    assert content["ok"] is False and "no images" in content["error"]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 import traitlets
 
 import attentionviz as av
-from attentionviz.widget import tokens_to_arrow
+from attentionviz.core.arrow import tokens_to_arrow
 
 
 @pytest.fixture()
@@ -203,12 +203,13 @@ def request_head(viz: av.AttentionViz, content: dict) -> list[tuple[dict, list]]
 
 def test_view_can_request_any_heads_qk(small_capture: av.Capture) -> None:
     viz = av.AttentionViz(small_capture, head=(0, 0))
-    sent = request_head(viz, {"type": "qk", "request": 7, "layer": 2, "head": 1})
+    sent = request_head(viz, {"kind": "qk", "id": 7, "layer": 2, "head": 1})
     assert len(sent) == 1
     content, buffers = sent[0]
     assert content == {
-        "type": "qk",
-        "request": 7,
+        "kind": "qk",
+        "reply_to": 7,
+        "ok": True,
         "layer": 2,
         "head": 1,
         "n_tokens": 9,
@@ -222,9 +223,9 @@ def test_view_can_request_any_heads_qk(small_capture: av.Capture) -> None:
     np.testing.assert_array_equal(np.frombuffer(buffers[1], "<f2"), keys.astype(np.float16).ravel())
     assert viz.head == (0, 0)  # answering a request does not change the shown head
     # The matrix view asks for the first rows only (its thumbnail sample).
-    content, buffers = request_head(
-        viz, {"type": "qk", "request": 8, "layer": 2, "head": 1, "rows": 4}
-    )[0]
+    content, buffers = request_head(viz, {"kind": "qk", "id": 8, "layer": 2, "head": 1, "rows": 4})[
+        0
+    ]
     assert content["n_tokens"] == 4
     np.testing.assert_array_equal(
         np.frombuffer(buffers[0], "<f2"), queries[:4].astype(np.float16).ravel()
@@ -233,11 +234,10 @@ def test_view_can_request_any_heads_qk(small_capture: av.Capture) -> None:
 
 def test_bad_head_request_is_answered_with_an_error(small_capture: av.Capture) -> None:
     viz = av.AttentionViz(small_capture)
-    sent = request_head(viz, {"type": "qk", "request": 3, "layer": 9, "head": 0})
-    assert sent[0][0]["type"] == "qk-error"
-    assert sent[0][0]["request"] == 3
-    assert "out of range" in sent[0][0]["message"]
-    assert request_head(viz, {"type": "something-else"}) == []
+    sent = request_head(viz, {"kind": "qk", "id": 3, "layer": 9, "head": 0})
+    assert (sent[0][0]["kind"], sent[0][0]["reply_to"], sent[0][0]["ok"]) == ("qk", 3, False)
+    assert "out of range" in sent[0][0]["error"]
+    assert request_head(viz, {"kind": "something-else"}) == []  # a notification nobody takes
 
 
 def test_png_save_is_written_atomically_when_the_view_answers(
@@ -246,11 +246,11 @@ def test_png_save_is_written_atomically_when_the_view_answers(
     viz = av.AttentionViz(small_capture)
     target = tmp_path / "fig.png"
     target.write_bytes(b"old figure")
-    sent = request_head(viz, {"type": "noop"})  # installs the recorder on viz.send
+    sent = request_head(viz, {"kind": "noop"})  # installs the recorder on viz.send
     request = viz.save(target, scale=2)
     assert "waiting for the view" in repr(request)
     content = sent[-1][0]
-    assert content == {"type": "export", "format": "png", "scale": 2.0, "request": request.id}
+    assert content == {"kind": "export", "id": request.id, "format": "png", "scale": 2.0}
     assert target.read_bytes() == b"old figure"  # nothing touched before the answer
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
     viz._handle_msg(
@@ -258,7 +258,12 @@ def test_png_save_is_written_atomically_when_the_view_answers(
             "content": {
                 "data": {
                     "method": "custom",
-                    "content": {"type": "export-result", "request": request.id, "format": "png"},
+                    "content": {
+                        "kind": "export",
+                        "reply_to": request.id,
+                        "ok": True,
+                        "format": "png",
+                    },
                 }
             },
             "buffers": [memoryview(png)],
@@ -273,16 +278,17 @@ def test_failed_export_keeps_the_old_file(small_capture: av.Capture, tmp_path) -
     viz = av.AttentionViz(small_capture)
     target = tmp_path / "fig.svg"
     target.write_text("<svg/>")
-    request_head(viz, {"type": "noop"})
+    request_head(viz, {"kind": "noop"})
     request = viz.save(target)
-    request_head(viz, {"type": "export-error", "request": request.id, "message": "no layout"})
+    failed = {"kind": "export", "reply_to": request.id, "ok": False, "error": "no layout"}
+    request_head(viz, failed)
     assert request.error == "no layout" and not request.done
     assert target.read_text() == "<svg/>"
 
 
 def test_view_can_ask_for_the_standalone_html(small_capture: av.Capture) -> None:
     viz = av.AttentionViz(small_capture)
-    sent = request_head(viz, {"type": "html-request", "request": 4})
+    sent = request_head(viz, {"kind": "html", "id": 4})
     content, buffers = sent[0]
-    assert content == {"type": "html", "request": 4}
+    assert content == {"kind": "html", "reply_to": 4, "ok": True}
     assert bytes(buffers[0]).startswith(b"<!doctype html>")

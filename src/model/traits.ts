@@ -1,5 +1,7 @@
 import type { AnyModel } from '@anywidget/types';
 
+import { HOST_DEFAULTS } from './view_state';
+
 /** Dtype of a Q/K buffer as sent by the kernel. */
 export type MatrixDtype = 'float16' | 'float32';
 
@@ -113,29 +115,9 @@ export interface ViewTraits {
 
 export type ViewModel = AnyModel<ViewTraits>;
 
-/** Defaults of the view-state traits (as in Python), for hosts that build a model by hand. */
-export const DEFAULT_TRAITS: Omit<ViewTraits, '_tokens' | '_queries' | '_keys' | '_qk_meta' | 'n_layers' | 'n_heads'> = {
-  head: [0, 0],
-  compare_head: [0, 1],
-  normalize: true,
-  color_by: 'qk',
-  size_by: 'none',
-  layout_backend: 'browser',
-  _layout: null,
-  _layout_meta: null,
-  view: 'head',
-  projection: 'pca',
-  dims: 2,
-  search: '',
-  top_k: 5,
-  matrix_order: 'index',
-  matrix_source: 'capture',
-  camera: {},
-  scale: 1,
-  mask: 'bidirectional',
-  theme: 'auto',
-  model_name: '',
-  _capture_id: '',
-  _selected_rows: null,
-  error: '',
-};
+/**
+ * Defaults of the view-state traits for hosts that build a model by hand (the standalone
+ * page, the Lab file viewer): the Python widget's own, generated from its traits into
+ * `view_state.ts`, so every host starts where the notebook does.
+ */
+export const DEFAULT_TRAITS: Omit<ViewTraits, '_tokens' | '_queries' | '_keys' | '_qk_meta' | 'n_layers' | 'n_heads'> = HOST_DEFAULTS;

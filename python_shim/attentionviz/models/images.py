@@ -8,11 +8,12 @@ is exactly the picture behind each patch, whatever resizing or cropping was done
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from ..core.png import encode_png
 
 
 def _channel_stats(processor: Any, name: str, default: float, channels: int) -> np.ndarray:
@@ -43,23 +44,6 @@ def pixels_to_uint8(processor: Any, pixel_values: np.ndarray) -> np.ndarray:
     if channels == 1:
         x = np.repeat(x, 3, axis=3)
     return np.ascontiguousarray(x[..., :3])
-
-
-def encode_png(image: np.ndarray) -> bytes:
-    """``[H, W, 3]`` uint8 -> PNG bytes."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def decode_png(data: bytes) -> np.ndarray:
-    """PNG bytes -> ``[H, W, 3]`` uint8."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(bytes(data))) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 def model_view_pngs(processor: Any, images: Sequence[Any], batch_size: int) -> list[bytes]:

@@ -31,7 +31,8 @@ def model_max_length(model: torch.nn.Module, tokenizer: Any = None) -> int | Non
     return v if isinstance(v, int) and 0 < v < 1_000_000 else None
 
 
-def _accepted(model: torch.nn.Module) -> set[str]:
+def accepted_inputs(model: torch.nn.Module) -> set[str]:
+    """Names of the arguments the model's ``forward`` takes."""
     return set(inspect.signature(model.forward).parameters)
 
 
@@ -57,7 +58,7 @@ def text_batches(
                 f"max_length={max_length} exceeds what {type(model).__name__} allows ({limit})"
             )
     enc = tokenizer(list(texts), truncation=max_length is not None, max_length=max_length)
-    keys = [k for k in ("input_ids", "token_type_ids") if k in enc and k in _accepted(model)]
+    keys = [k for k in ("input_ids", "token_type_ids") if k in enc and k in accepted_inputs(model)]
     ids = [list(x) for x in enc["input_ids"]]
     for i, x in enumerate(ids):
         if not x:

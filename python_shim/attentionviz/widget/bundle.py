@@ -17,10 +17,36 @@ from __future__ import annotations
 import hashlib
 import pathlib
 
-_STATIC = pathlib.Path(__file__).parent / "static"
+#: Where ``npm run build`` writes the front end (the bundle, onnxruntime-web's WASM).
+STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
+#: onnxruntime-web's WASM runtime, shipped next to widget.js.
+ORT_WASM = "ort-wasm-simd-threaded.jsep.wasm"
+
+
+def bundle_path() -> pathlib.Path:
+    """The built widget, or FileNotFoundError saying how to build it."""
+    path = STATIC / "widget.js"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: the package was installed without its JavaScript; "
+            "reinstall attentionviz from a wheel or run `npm run build:prod`"
+        )
+    return path
+
+
+def ort_wasm_path() -> pathlib.Path:
+    """onnxruntime-web's WASM runtime shipped next to widget.js (the browser side needs its
+    bytes: the widget is loaded from a blob: URL and never fetches from a CDN)."""
+    path = STATIC / ORT_WASM
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: build the front end (npx webpack --mode=production)"
+        )
+    return path
+
 
 #: The built widget (``npm run build`` writes it), as bytes.
-BUNDLE: bytes = (_STATIC / "widget.js").read_bytes()
+BUNDLE: bytes = (STATIC / "widget.js").read_bytes()
 
 _LOADER = """\
 // attentionviz: import the bundle (the _bundle trait) once per page and version, then share it.

@@ -5,7 +5,8 @@ register one more implementation, ``"attentionviz_capture"``: it records ``query
 (``[batch, heads, seq, d_head]``, already rotary-embedded; ``key`` has the kv heads under
 grouped-query attention), the ``scaling`` and the additive mask, then delegates to the
 model's own ``eager_attention_forward``. No hooks are installed; the model is switched to
-this implementation only inside ``capture_mode`` and restored exactly afterwards.
+this implementation only inside ``capture_mode`` (through ``attention_impl``) and restored
+exactly afterwards.
 
 Nothing is guessed: the mask must be plain causal or bidirectional over the real tokens,
 and on verification batches the model's own attention weights must equal
@@ -14,7 +15,6 @@ and on verification batches the model's own attention weights must equal
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,24 +22,12 @@ from typing import Any
 
 import torch
 
+from ..core.errors import UnsupportedModelError
+from .attention_impl import attention_implementation, eager_for, model_configs, register_attention
+
 KEY = "attentionviz_capture"
-_ACTIVE: ContextVar[Recorder | None] = ContextVar("attentionviz_recorder", default=None)
-
-
-class UnsupportedModelError(ValueError):
-    """The model computes attention in a way a Q/K capture cannot reproduce faithfully."""
-
-
-def _eager_for(module: torch.nn.Module) -> Callable[..., Any]:
-    """The ``eager_attention_forward`` of the module's own modeling file (or a base class's)."""
-    for cls in type(module).__mro__:
-        fn = getattr(sys.modules.get(cls.__module__), "eager_attention_forward", None)
-        if fn is not None:
-            return fn
-    raise UnsupportedModelError(
-        f"{type(module).__name__}: its modeling module has no eager_attention_forward, "
-        "so attentionviz cannot reproduce its attention"
-    )
+#: The recorder of the forward pass running now (set by ``runner.run``, per batch).
+ACTIVE: ContextVar[Recorder | None] = ContextVar("attentionviz_recorder", default=None)
 
 
 def _capturing_attention(
@@ -52,8 +40,8 @@ def _capturing_attention(
     dropout: float = 0.0,
     **kwargs: Any,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    eager = _eager_for(module)
-    rec = _ACTIVE.get()
+    eager = eager_for(module)
+    rec = ACTIVE.get()
     if rec is None:  # implementation selected outside a capture: behave exactly like eager
         return eager(
             module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs
@@ -61,33 +49,9 @@ def _capturing_attention(
     return rec.record(module, eager, query, key, value, attention_mask, scaling, dropout, kwargs)
 
 
-def register() -> None:
-    """Register the capturing attention (and its mask builder, the eager one) globally."""
-    from transformers import AttentionInterface
-    from transformers.masking_utils import AttentionMaskInterface, eager_mask
-
-    AttentionInterface.register(KEY, _capturing_attention)
-    AttentionMaskInterface.register(KEY, eager_mask)
-
-
-def _configs(model: torch.nn.Module) -> list[Any]:
-    """Every config object reachable from the model (sub-models and sub-configs), deduplicated."""
-    from transformers import PreTrainedModel
-
-    seen: dict[int, Any] = {}
-    stack = [m.config for m in model.modules() if isinstance(m, PreTrainedModel)]
-    while stack:
-        c = stack.pop()
-        if c is None or id(c) in seen:
-            continue
-        seen[id(c)] = c
-        stack.extend(getattr(c, k, None) for k in getattr(c, "sub_configs", {}) or {})
-    return list(seen.values())
-
-
 def check_features(model: torch.nn.Module) -> None:
     """Refuse, by name, position schemes that add a bias Q/K cannot carry."""
-    for c in _configs(model):
+    for c in model_configs(model):
         mt = getattr(c, "model_type", "?")
         if (
             mt == "bloom"
@@ -130,13 +94,8 @@ def capture_mode(model: torch.nn.Module) -> Iterator[None]:
             "for other models build the capture with Capture.from_arrays"
         )
     check_features(model)
-    register()
-    configs = _configs(model)
-    saved_impl = [(c, c.__dict__.get("_attn_implementation_internal")) for c in configs]
-    saved_training = [(m, m.training) for m in model.modules()]
-    try:
-        model.eval()
-        model.set_attn_implementation(KEY)
+    register_attention(KEY, _capturing_attention)
+    with attention_implementation(model, KEY):
         if model.config._attn_implementation != KEY:
             raise UnsupportedModelError(
                 f"{type(model).__name__} does not route attention through transformers' "
@@ -144,11 +103,6 @@ def capture_mode(model: torch.nn.Module) -> Iterator[None]:
             )
         with torch.no_grad():
             yield
-    finally:
-        for c, impl in saved_impl:
-            c._attn_implementation_internal = impl
-        for m, training in saved_training:
-            m.training = training
 
 
 def _allowed(mask: torch.Tensor | None, layer: int) -> torch.Tensor | None:

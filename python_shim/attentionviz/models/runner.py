@@ -1,7 +1,7 @@
 """Running a model over batches and streaming Q/K into memory or a ``.attnviz`` file.
 
 ``run`` is the loop shared by ``capture`` and ``capture_vision``: it switches the model to
-the recording attention (``_recorder.capture_mode``), runs each batch, checks what was
+the recording attention (``recorder.capture_mode``), runs each batch, checks what was
 recorded and writes per stored layer Q ``[n_heads, n_rows, d_head]`` / K
 ``[n_kv_heads, n_rows, d_head]`` rows into a sink; it returns a store for ``Capture``.
 """
@@ -17,63 +17,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ._batches import Batch
-from ._recorder import _ACTIVE, Recorder, UnsupportedModelError, capture_mode
-from .capture_file import FORMAT, FORMAT_VERSION, CaptureWriter, FileStore, PathLike
-
-DTYPES = {"float16": np.float16, "float32": np.float32}
-
-
-def library_version() -> str:
-    from . import __version__
-
-    return str(__version__)
-
-
-def make_manifest(**fields: Any) -> dict[str, Any]:
-    """A manifest dict with the format header and library version filled in."""
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "library_version": library_version(),
-        "extra": {},
-        **fields,
-    }
-
-
-class ArrayStore:
-    """In-memory Q ``[n_layers, n_heads, n_tokens, d_head]`` / K ``[n_layers, n_kv_heads, ...]``."""
-
-    def __init__(
-        self,
-        q: np.ndarray,
-        k: np.ndarray,
-        tokens: pd.DataFrame,
-        manifest: dict,
-        images: Sequence[bytes] | None = None,
-    ) -> None:
-        self._q, self._k, self._tokens, self.manifest = q, k, tokens, manifest
-        self._images = list(images or [])
-
-    def images(self) -> list[bytes]:
-        """PNG bytes per image (vision captures), image j = sequence j."""
-        return self._images
-
-    def image_png(self, j: int) -> bytes:
-        return self._images[j]
-
-    def q(self, layer: int) -> np.ndarray:
-        return self._q[layer]
-
-    def k(self, layer: int) -> np.ndarray:
-        return self._k[layer]
-
-    def head(self, kind: str, layer: int, index: int, rows: int | None) -> np.ndarray:
-        """The first ``rows`` rows (all when None) of one Q or K head, as stored (a view)."""
-        return (self._q if kind == "q" else self._k)[layer][index, :rows]
-
-    def tokens(self) -> pd.DataFrame:
-        return self._tokens
+from ..core.attnviz_file import CaptureWriter, PathLike
+from ..core.capture import make_manifest
+from ..core.errors import UnsupportedModelError
+from ..core.file_store import FileStore
+from ..core.store import DTYPES, ArrayStore
+from .batches import Batch
+from .recorder import ACTIVE, Recorder, capture_mode
 
 
 def _forward_kwargs(model: torch.nn.Module) -> dict[str, Any]:
@@ -118,11 +68,11 @@ def run(
                 rec = Recorder(
                     batch.valid, kinds, set(wanted) if layers is not None else None, i == 0
                 )
-                token = _ACTIVE.set(rec)
+                token = ACTIVE.set(rec)
                 try:
                     model(**{k: v.to(device) for k, v in batch.inputs.items()}, **extra_kwargs)
                 finally:
-                    _ACTIVE.reset(token)
+                    ACTIVE.reset(token)
                 _check_calls(model, rec, n_model_layers)
                 kinds = rec.kinds
                 ids = wanted if layers is not None else sorted(rec.q)
@@ -171,7 +121,7 @@ def _first_manifest(
     q0, k0 = rec.rows(ids[0])
     ref = rec.scales[ids[0]]
     manifest = make_manifest(
-        model_name=_model_name(model),
+        model_name=model_name(model),
         architecture=type(model).__name__,
         scale=ref,
         mask=kind,
@@ -239,7 +189,7 @@ def _to_numpy(t: torch.Tensor, npd: type, layer: int, what: str) -> np.ndarray:
     return half.cpu().numpy()
 
 
-def _model_name(model: torch.nn.Module) -> str:
+def model_name(model: torch.nn.Module) -> str:
     cfg = getattr(model, "config", None)
     return str(
         getattr(cfg, "name_or_path", "")
