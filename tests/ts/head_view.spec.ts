@@ -54,7 +54,7 @@ const cleanups: Array<() => void> = [];
 /** The view on a kernel-free host, and `camera` trait changes counted from mounting. */
 function mount(traits: Partial<ViewTraits> = {}): { model: Model; root: HTMLElement; cameraChanges: () => number } {
   const host = hostModel({
-    traits: { n_layers: 1, n_heads: 2, _tokens: tokenTable(N_TOKENS, 10, (i) => `t${i}`), projection: 'pca', theme: 'light', _capture_id: 'head-view-spec', ...traits },
+    traits: { n_layers: 1, n_heads: 2, _tokens: tokenTable(N_TOKENS, 10, (i) => `t${i}`), view: 'head', projection: 'pca', theme: 'light', _capture_id: 'head-view-spec', ...traits },
     first: fakeHead(0, 0),
     qkFor: fakeHead,
   });

@@ -25,6 +25,7 @@ function state(overrides: Partial<ViewTraits>): ViewTraits {
   );
   return {
     ...DEFAULT_TRAITS,
+    view: 'head',
     head: [1, 0],
     n_layers: 2,
     n_heads: 2,

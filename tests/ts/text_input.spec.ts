@@ -60,6 +60,8 @@ function headTraits(layer: number, head: number): Pick<ViewTraits, '_queries' | 
 function state(): ViewTraits {
   return {
     ...DEFAULT_TRAITS,
+    view: 'head',
+    projection: 'pca',
     head: [0, 1],
     n_layers: 2,
     n_heads: 2,

@@ -52,6 +52,8 @@ describe('theme', () => {
     document.body.classList.add('vscode-light');
     const model = new MemoryModel<ViewTraits>({
       ...DEFAULT_TRAITS,
+      view: 'head',
+      projection: 'pca',
       n_layers: 1,
       n_heads: 1,
       theme: 'auto',

@@ -93,7 +93,10 @@ function headBuffers(
 
 function initialState(overrides: Partial<ViewTraits> = {}): ViewTraits {
   return {
-    ...DEFAULT_TRAITS, // the single-head view (the joint scatterplot), PCA, 2D: what these tests exercise
+    ...DEFAULT_TRAITS,
+    // the single-head view (the joint scatterplot), PCA, 2D: what these tests exercise
+    view: 'head',
+    projection: 'pca',
     n_layers: 2,
     n_heads: 2,
     top_k: 3,
