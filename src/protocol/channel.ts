@@ -80,7 +80,11 @@ const isId = (value: unknown): value is number => typeof value === 'number' && N
 export class Channel<S extends ChannelSpec & { requests: KindTable<S['requests']>; answers: KindTable<S['answers']> }> {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  /** Per kind, the handlers of incoming requests; the first registered one answers. */
+  /**
+   * Per kind, the handlers of incoming requests (one per open view), in registration order.
+   * The newest is asked first (the view last displayed); when it fails the next one is
+   * asked, so a view that cannot answer (hidden, another pane) does not fail the request.
+   */
   private readonly handlers = new Map<string, Array<Handler<never, object>>>();
   private readonly listeners = new Map<string, Set<(message: never) => void>>();
   /** Why no request can be answered any more (disconnect / dispose), or null. */
@@ -186,17 +190,21 @@ export class Channel<S extends ChannelSpec & { requests: KindTable<S['requests']
   }
 
   private async answer(kind: string, id: number, params: Record<string, unknown>, buffers: DataView[]): Promise<void> {
-    const handler = this.handlers.get(kind)?.[0];
-    let reply: { content: object; buffers: OutBuffers };
-    if (!handler) reply = { content: { kind, reply_to: id, ok: false, error: `unknown request kind '${kind}'` }, buffers: [] };
-    else {
+    const handlers = [...(this.handlers.get(kind) ?? [])].reverse();
+    let reply: { content: object; buffers: OutBuffers } = { content: { kind, reply_to: id, ok: false, error: `unknown request kind '${kind}'` }, buffers: [] };
+    let firstError: string | null = null;
+    for (const handler of handlers) {
       try {
         const answer = await handler(params as never, buffers);
         reply = { content: { ...answer.result, kind, reply_to: id, ok: true }, buffers: answer.buffers ?? [] };
+        firstError = null;
+        break;
       } catch (error) {
-        reply = { content: { kind, reply_to: id, ok: false, error: errorText(error) }, buffers: [] };
+        // The newest view's reason is the one to report when none can answer.
+        firstError ??= errorText(error);
       }
     }
+    if (firstError !== null) reply = { content: { kind, reply_to: id, ok: false, error: firstError }, buffers: [] };
     if (this.lost === null) this.transport.send(reply.content, reply.buffers);
   }
 }

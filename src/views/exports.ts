@@ -72,7 +72,7 @@ export function bindExports(model: ViewModel, channel: ViewChannel, toolbar: Too
     toolbar.button('SVG', 'Download the plot as SVG', () => save('svg', 1)),
     toolbar.button('HTML', 'Download a standalone, offline HTML view', saveHtml),
   ];
-  // Python's viz.save: the figure as bytes. With several views open, the oldest answers.
+  // Python's viz.save: the figure as bytes. With several views open, the newest that can answers.
   const stopAnswering = channel.handle('export', async ({ format, scale }) => {
     if (format !== 'png' && format !== 'svg') throw new Error(`cannot export as ${String(format)} (png or svg)`);
     const blob = await exportFigure(model, panes, format, typeof scale === 'number' && scale > 0 ? scale : 1);

@@ -132,14 +132,15 @@ describe('protocol channel', () => {
     const bytes = new ArrayBuffer(8);
     const first = jasmine.createSpy('first').and.callFake(async ({ format }: { format: 'png' | 'svg' }) => ({ result: { format }, buffers: [bytes] }));
     const removeFirst = channel.handle('export', first);
-    const second = channel.handle('export', () => {
-      throw new Error('the matrix view exports as PNG only');
-    });
+    const failing = jasmine.createSpy('second').and.throwError('the matrix view exports as PNG only');
+    const second = channel.handle('export', failing);
     transport.deliver({ kind: 'export', id: 7, format: 'png', scale: 2 });
     await flush();
+    // The newest view is asked first; it fails, so the older one answers.
+    expect(failing).toHaveBeenCalledOnceWith({ format: 'png', scale: 2 }, []);
     expect(first).toHaveBeenCalledOnceWith({ format: 'png', scale: 2 }, []);
     expect(transport.sent.pop()).toEqual({ content: { kind: 'export', reply_to: 7, ok: true, format: 'png' }, buffers: [bytes] });
-    removeFirst(); // the oldest view closed: the next one answers
+    removeFirst(); // the older view closed: the newest one's error is the answer
     transport.deliver({ kind: 'export', id: 8, format: 'svg', scale: 1 });
     await flush();
     expect(transport.sent.pop()!.content).toEqual({ kind: 'export', reply_to: 8, ok: false, error: 'the matrix view exports as PNG only' });
