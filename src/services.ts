@@ -75,7 +75,29 @@ interface Entry {
   views: number;
 }
 
-const registry = new WeakMap<object, Entry>();
+/**
+ * Services by model. anywidget hands `initialize` and each `render` a new proxy object of
+ * the same model, so a model is known by its `_widget_id` (set by Python); hosts that
+ * build a model by hand (no id) pass the same object to every view.
+ */
+const byId = new Map<string, Entry>();
+const byObject = new WeakMap<object, Entry>();
+const registry = {
+  get(model: ViewModel): Entry | undefined {
+    const id = model.get('_widget_id');
+    return id ? byId.get(id) : byObject.get(model);
+  },
+  set(model: ViewModel, entry: Entry): void {
+    const id = model.get('_widget_id');
+    if (id) byId.set(id, entry);
+    else byObject.set(model, entry);
+  },
+  delete(model: ViewModel): void {
+    const id = model.get('_widget_id');
+    if (id) byId.delete(id);
+    else byObject.delete(model);
+  },
+};
 
 /** anywidget's `initialize`: build the model's services; returns their cleanup. */
 export function provideServices(model: ViewModel, options: ServiceOptions = {}): () => void {

@@ -92,6 +92,12 @@ export interface ViewTraits {
   mask: 'causal' | 'bidirectional';
   /** Identifies the capture's contents (layout cache key). */
   _capture_id: string;
+  /**
+   * This widget's own id (Python sets a uuid): anywidget gives `initialize` and every
+   * `render` a different proxy object of one model, so views find its services by this id.
+   * Empty in hand-built hosts, which pass the same model object to every view.
+   */
+  _widget_id?: string;
   /** "auto" follows JupyterLab's theme. */
   theme: 'auto' | 'light' | 'dark';
   /** Human-readable model name, for the title. */

@@ -14,6 +14,7 @@ export const SYNCED_TRAIT_NAMES = [
   '_selected_rows',
   '_text_input',
   '_tokens',
+  '_widget_id',
   'camera',
   'color_by',
   'compare_head',
@@ -47,6 +48,7 @@ export interface HostDefaults {
   _layout_meta: Record<string, never>;
   _selected_rows: null;
   _text_input: Record<string, never>;
+  _widget_id: string;
   camera: Record<string, never>;
   color_by: string;
   compare_head: [number, number];
@@ -76,6 +78,7 @@ export const HOST_DEFAULTS: HostDefaults = {
   _layout_meta: {},
   _selected_rows: null,
   _text_input: {},
+  _widget_id: '',
   camera: {},
   color_by: 'qk',
   compare_head: [0, 1],

@@ -355,6 +355,16 @@ describe('services per model (two views of one widget)', () => {
   });
 
   const noKernel = (): Promise<never> => Promise.reject(new Error('no kernel in this test'));
+  /** What anywidget hands `initialize` and each `render`: a new object over the same model. */
+  const proxyOf = (model: MemoryModel<ViewTraits>): MemoryModel<ViewTraits> =>
+    ({
+      get: model.get.bind(model),
+      set: model.set.bind(model),
+      save_changes: model.save_changes.bind(model),
+      send: model.send.bind(model),
+      on: model.on.bind(model),
+      off: model.off.bind(model),
+    }) as unknown as MemoryModel<ViewTraits>;
   function container(): HTMLElement {
     const el = document.createElement('div');
     el.className = 'services-spec';
@@ -382,16 +392,29 @@ describe('services per model (two views of one widget)', () => {
   it('share one pool, one channel and one ONNX download; closing one leaves the other working; the model cleanup ends the workers', async () => {
     const h = host();
     h.model.set('view', 'head');
+    h.model.set('_widget_id', 'services-spec-widget'); // as Python sets it
     let qkRequests = 0;
-    h.model.onSent((content) => void ((content as { kind?: string }).kind === 'qk' && qkRequests++));
+    const exportReplies: unknown[] = [];
+    h.model.onSent((content) => {
+      const { kind, reply_to } = content as { kind?: string; reply_to?: number };
+      if (kind === 'qk') qkRequests++;
+      if (kind === 'export' && reply_to === 99) exportReplies.push(content);
+    });
     const calls = { loaded: [] as QKModelFiles[], truncated: false };
     const widget = createWidget({ inference: fakeInference(calls) });
-    const endModel = (await widget.initialize!({ model: h.model, signal: new AbortController().signal, experimental: { invoke: noKernel } })) as () => void;
+    // Like anywidget: initialize and each render get their own proxy of the one model.
+    const endModel = (await widget.initialize!({ model: proxyOf(h.model), signal: new AbortController().signal, experimental: { invoke: noKernel } })) as () => void;
     cleanups.push(endModel);
-    const first = await render(widget, h.model);
-    const second = await render(widget, h.model);
+    const first = await render(widget, proxyOf(h.model));
+    const second = await render(widget, proxyOf(h.model));
     expect(workers.length).toBeGreaterThan(0);
     expect(new Set(workers.map((w) => w.url)).size).withContext('layout pools started').toBe(1);
+    // One channel: the kernel's export request gets one reply, a figure.
+    h.model.deliver({ kind: 'export', id: 99, format: 'png', scale: 1 });
+    await waitFor(() => (exportReplies.length ? exportReplies : null), 'the export reply');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(exportReplies.length).withContext('replies to one export request').toBe(1);
+    expect((exportReplies[0] as { ok?: boolean }).ok).toBeTrue();
 
     // Text typed in either view is the model's: both views show it, the files come once.
     type(first.root, 'a dog');

@@ -106,6 +106,9 @@ class ViewTraits(anywidget.AnyWidget):
     _layout_meta = t.Dict().tag(sync=True)
     _selected_rows = t.Bytes(b"").tag(sync=True, **_binary)
     _capture_id = t.Unicode("").tag(sync=True, view_state=True)
+    #: this widget's own id: anywidget hands `initialize` and every `render` a different
+    #: proxy object of one model, so the browser finds the model's services by this id
+    _widget_id = t.Unicode("").tag(sync=True)
     #: the capture of the compare view's right panel when it is another model's
     #: (``compare_to=``): model_name, n_layers, n_heads, scale, mask, capture_id; {} if none
     _compare = t.Dict().tag(sync=True)

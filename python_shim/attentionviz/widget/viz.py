@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -107,6 +108,7 @@ class AttentionViz(KernelLayoutView):
             model_name=str(capture.model_name),
             scale=float(capture.scale),
             _capture_id=capture_id(capture),
+            _widget_id=uuid.uuid4().hex,
             mask=str(capture.mask),
             _tokens=capture.tokens_ipc(),  # == tokens_to_arrow(capture.tokens)
             _text_input=self._onnx.info() if self._onnx else {},
