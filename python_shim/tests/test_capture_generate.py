@@ -1,0 +1,219 @@
+"""Generation capture: Q/K recorded through the KV cache while ``model.generate`` runs.
+
+Contract: for every token (prompt and generated), softmax(q K^T * scale) over the keys it
+could see equals the model's own attention at that decode step (eager,
+``output_attentions=True``) within 1e-4 in fp32, for GPT-2, Llama (RoPE + GQA) and Qwen2,
+with left-padded batches; the generated ids are exactly ``model.generate``'s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import TINY, TEXTS
+
+import attentionviz as av
+
+PROMPTS = TEXTS  # four prompts of different lengths: left padding in every batch
+N_NEW = 6
+
+
+def tiny_lm(kind: str, **overrides):
+    """A tiny random causal LM (with its head, so it can generate), peaked attention."""
+    from transformers import (
+        GPT2Config,
+        GPT2LMHeadModel,
+        LlamaConfig,
+        LlamaForCausalLM,
+        Qwen2Config,
+        Qwen2ForCausalLM,
+    )
+
+    torch.manual_seed(0)
+    if kind == "gpt2":
+        cfg = GPT2Config(vocab_size=30522, n_embd=64, n_layer=2, n_head=4, n_positions=128)
+        cls = GPT2LMHeadModel
+    else:
+        cfg_cls, cls = {"llama": (LlamaConfig, LlamaForCausalLM), "qwen2": (Qwen2Config, Qwen2ForCausalLM)}[kind]
+        cfg = cfg_cls(**TINY, vocab_size=30522, num_key_value_heads=2, max_position_embeddings=256)
+    cfg.initializer_range = 0.2  # default init gives near-uniform attention (hides errors)
+    for k, v in overrides.items():
+        setattr(cfg, k, v)
+    return cls(cfg).eval()
+
+
+def left_padded(tok, prompts):
+    enc = tok(list(prompts), padding=True, padding_side="left", return_tensors="pt")
+    return enc["input_ids"], enc["attention_mask"]
+
+
+def reference_generate(model, tok, prompts, **kw):
+    """``model.generate`` with eager attention and its attention weights at every step."""
+    ids, mask = left_padded(tok, prompts)
+    before = model.config._attn_implementation
+    model.set_attn_implementation("eager")
+    try:
+        with torch.no_grad():
+            out = model.generate(
+                input_ids=ids,
+                attention_mask=mask,
+                max_new_tokens=N_NEW,
+                pad_token_id=tok.pad_token_id,
+                output_attentions=True,
+                return_dict_in_generate=True,
+                **kw,
+            )
+    finally:
+        model.set_attn_implementation(before)
+    return ids, mask, out
+
+
+def generated_ids(cap, seq):
+    t = cap.tokens
+    return t[(t.seq == seq) & t.generated].token_id.tolist()
+
+
+@pytest.mark.parametrize("kind", ["gpt2", "llama", "qwen2"])
+def test_decode_step_attention_matches_model(kind, gpt2_tokenizer):
+    tok = gpt2_tokenizer
+    model = tiny_lm(kind)
+    cap = av.capture_generate(
+        model, tok, PROMPTS, max_new_tokens=N_NEW, dtype="float32", batch_size=4, progress=False
+    )
+    ids, mask, out = reference_generate(model, tok, PROMPTS)
+    width = ids.shape[1]
+    assert len(out.attentions) == N_NEW  # prefill + N_NEW - 1 decode steps
+    worst, peak, checked = 0.0, [], 0
+    for seq in range(len(PROMPTS)):
+        real = mask[seq].bool()
+        n_prompt = int(real.sum())
+        assert generated_ids(cap, seq) == out.sequences[seq, width:].tolist()
+        for layer in range(cap.n_layers):
+            for head in range(cap.n_heads):
+                got = cap.attention(layer, head, seq)
+                # prompt rows: the prefill pass, real columns only
+                pre = out.attentions[0][layer][seq, head][real][:, real].numpy()
+                worst = max(worst, float(np.abs(got[:n_prompt, :n_prompt] - pre).max()))
+                # generated token i is fed at decode step i + 1 and sees every real key so far
+                for i in range(N_NEW - 1):
+                    row = out.attentions[i + 1][layer][seq, head, 0]
+                    keys = torch.cat([real, torch.ones(i + 1, dtype=torch.bool)])
+                    ref = row[keys].numpy()
+                    n = n_prompt + i + 1
+                    worst = max(worst, float(np.abs(got[n_prompt + i, :n] - ref).max()))
+                    peak.append(float(ref.max()))
+                    checked += 1
+    print(f"\nmax abs decode-step attention error {kind} (fp32): {worst:.3e}")
+    assert checked == len(PROMPTS) * cap.n_layers * cap.n_heads * (N_NEW - 1)
+    assert np.mean(peak) > 0.3  # far from uniform: a wrong scale or rotary would show
+    assert worst < 1e-4
+
+
+@pytest.mark.parametrize("kind", ["llama", "gpt2"])
+def test_last_token_and_cache_match_a_full_forward(kind, gpt2_tokenizer):
+    """The last generated token (fed once more through the cache) and every cached Q/K
+    agree with one forward pass over the finished text (tolerance: a different
+    computation order in fp32, 1e-4 on attention weights)."""
+    from conftest import reference_attentions
+
+    tok = gpt2_tokenizer
+    model = tiny_lm(kind)
+    cap = av.capture_generate(model, tok, PROMPTS[:2], max_new_tokens=N_NEW, dtype="float32", progress=False)
+    for seq in range(2):
+        t = cap.tokens[cap.tokens.seq == seq]
+        full = torch.tensor([t.token_id.tolist()])
+        ref = reference_attentions(model, {"input_ids": full})
+        for layer in range(cap.n_layers):
+            for head in range(cap.n_heads):
+                got = cap.attention(layer, head, seq)
+                np.testing.assert_allclose(got, ref[layer][0, head].numpy(), atol=1e-4)
+
+
+def test_seeded_sampling_gives_generates_ids_and_text(gpt2_tokenizer):
+    tok = gpt2_tokenizer
+    model = tiny_lm("llama")
+    kw = dict(do_sample=True, top_k=50, temperature=1.3)
+    torch.manual_seed(7)
+    cap = av.capture_generate(model, tok, PROMPTS, max_new_tokens=N_NEW, batch_size=4, progress=False, **kw)
+    torch.manual_seed(7)
+    ids, mask, out = reference_generate(model, tok, PROMPTS, **kw)
+    width = ids.shape[1]
+    texts = cap.manifest["extra"]["generated_text"]
+    for seq in range(len(PROMPTS)):
+        expected = out.sequences[seq, width:].tolist()
+        assert generated_ids(cap, seq) == expected
+        assert texts[seq] == tok.decode(expected, skip_special_tokens=True)
+    # sampled, not greedy: another seed gives other tokens
+    torch.manual_seed(8)
+    other = av.capture_generate(model, tok, PROMPTS[:1], max_new_tokens=N_NEW, progress=False, **kw)
+    assert generated_ids(other, 0) != generated_ids(cap, 0)
+
+
+def test_padding_does_not_change_a_prompts_capture(gpt2_tokenizer):
+    """Batched with longer prompts (left padding) or alone: same tokens, same Q/K (tolerance:
+    padded batches change matmul shapes, fp32)."""
+    tok = gpt2_tokenizer
+    model = tiny_lm("qwen2")
+    batched = av.capture_generate(model, tok, PROMPTS, max_new_tokens=N_NEW, dtype="float32", batch_size=4, progress=False)
+    alone = av.capture_generate(model, tok, [PROMPTS[2]], max_new_tokens=N_NEW, dtype="float32", progress=False)
+    rows = (batched.tokens.seq == 2).to_numpy()
+    assert batched.tokens[rows].token_id.tolist() == alone.tokens.token_id.tolist()
+    for layer in range(2):
+        q_b, k_b = batched.qk(layer, 1)
+        q_a, k_a = alone.qk(layer, 1)
+        np.testing.assert_allclose(q_b[rows], q_a, atol=1e-4)
+        np.testing.assert_allclose(k_b[rows], k_a, atol=1e-4)
+
+
+def test_token_table_marks_generated_tokens_and_steps(gpt2_tokenizer):
+    tok = gpt2_tokenizer
+    cap = av.capture_generate(tiny_lm("llama"), tok, PROMPTS[:2], max_new_tokens=N_NEW, progress=False)
+    t = cap.tokens
+    for seq in range(2):
+        s = t[t.seq == seq]
+        n_prompt = len(tok(PROMPTS[seq])["input_ids"])
+        assert s.generated.tolist() == [False] * n_prompt + [True] * N_NEW
+        assert s.step.tolist() == [-1] * n_prompt + list(range(N_NEW))
+        assert s.pos.tolist() == list(range(n_prompt + N_NEW))
+    assert cap.mask == "causal" and len(cap) == len(t)
+
+
+def test_generation_stops_at_end_of_sequence(gpt2_tokenizer):
+    """Tokens generate emits after a sequence's EOS (padding) are not in the table."""
+    tok = gpt2_tokenizer
+    model = tiny_lm("llama")
+    free = av.capture_generate(model, tok, PROMPTS[:2], max_new_tokens=N_NEW, progress=False)
+    eos = generated_ids(free, 0)[2]  # make seq 0's third new token the end of sequence
+    cap = av.capture_generate(model, tok, PROMPTS[:2], max_new_tokens=N_NEW, eos_token_id=eos, progress=False)
+    assert generated_ids(cap, 0) == generated_ids(free, 0)[:3]
+    n1 = generated_ids(free, 1)
+    assert generated_ids(cap, 1) == n1[: n1.index(eos) + 1] if eos in n1 else n1
+
+
+def test_refusals_name_the_problem(gpt2_tokenizer):
+    tok = gpt2_tokenizer
+    model = tiny_lm("llama")
+    with pytest.raises(av.UnsupportedModelError, match="num_beams"):
+        av.capture_generate(model, tok, PROMPTS[:1], max_new_tokens=2, num_beams=2, progress=False)
+    with pytest.raises(av.UnsupportedModelError, match="dynamic KV cache|cache_implementation"):
+        av.capture_generate(model, tok, PROMPTS[:1], max_new_tokens=2, cache_implementation="static", progress=False)
+    from conftest import tiny_model
+
+    with pytest.raises(TypeError, match="can generate"):
+        av.capture_generate(tiny_model("llama"), tok, PROMPTS[:1], progress=False)
+    with pytest.raises(ValueError, match="max_new_tokens"):
+        av.capture_generate(model, tok, PROMPTS[:1], max_new_tokens=0, progress=False)
+    with pytest.raises(ValueError, match="exactly one of prompts"):
+        av.capture_generate(model, tok, progress=False)
+    with pytest.raises(ValueError, match="single string"):
+        av.capture_generate(model, tok, "hello", progress=False)
+
+
+def test_model_is_left_as_it_was(gpt2_tokenizer):
+    from conftest import model_state
+
+    model = tiny_lm("gpt2")
+    before = model_state(model)
+    av.capture_generate(model, gpt2_tokenizer, PROMPTS[:1], max_new_tokens=2, progress=False)
+    assert model_state(model) == before
