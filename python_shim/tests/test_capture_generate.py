@@ -217,3 +217,71 @@ def test_model_is_left_as_it_was(gpt2_tokenizer):
     before = model_state(model)
     av.capture_generate(model, gpt2_tokenizer, PROMPTS[:1], max_new_tokens=2, progress=False)
     assert model_state(model) == before
+
+
+# --- chat prompts --------------------------------------------------------------------------
+
+TEMPLATE = (
+    "{% for m in messages %}[CLS] {{ m['role'] }} : {{ m['content'] }} [SEP] {% endfor %}"
+    "{% if add_generation_prompt %}[CLS] assistant :{% endif %}"
+)
+CHAT = [
+    {"role": "system", "content": "you answer briefly"},
+    {"role": "user", "content": "where is the cat"},
+]
+
+
+@pytest.fixture
+def chat_tokenizer(minilm_path):
+    """MiniLM's tokenizer with a chat template set (BERT has none of its own)."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(minilm_path)
+    tok.chat_template = TEMPLATE
+    return tok
+
+
+def test_chat_messages_mark_role_and_template(chat_tokenizer):
+    tok = chat_tokenizer
+    cap = av.capture_generate(tiny_lm("llama"), tok, messages=[CHAT, CHAT[1:]], max_new_tokens=3, progress=False)
+    t = cap.tokens
+    for seq, conv in enumerate([CHAT, CHAT[1:]]):
+        s = t[t.seq == seq]
+        prompt = s[~s.generated]
+        # the prompt is exactly what the template renders, as apply_chat_template tokenizes it
+        expected = tok.apply_chat_template(conv, add_generation_prompt=True, tokenize=True, return_dict=False)
+        assert prompt.token_id.tolist() == list(expected)
+        for m in conv:  # each message's content: its role, not markup
+            content = prompt[(prompt.role == m["role"]) & ~prompt.template].text.tolist()
+            assert content == m["content"].split()
+        markup = prompt[prompt.template]
+        assert set(markup.text) == {"[CLS]", "[SEP]", ":", "system", "user", "assistant"} - (
+            set() if seq == 0 else {"system"}
+        )
+        # the generation prompt "[CLS] assistant :" closes the prompt, as assistant markup
+        assert prompt.role.tolist()[-3:] == ["assistant"] * 3
+        assert prompt.template.tolist()[-3:] == [True] * 3
+        gen = s[s.generated]
+        assert len(gen) == 3 and (gen.role == "assistant").all()
+    assert set(t.role) == {"system", "user", "assistant"}
+
+
+def test_chat_needs_a_template(gpt2_tokenizer):
+    model = tiny_lm("llama")
+    with pytest.raises(ValueError, match="no chat template"):
+        av.capture_generate(model, gpt2_tokenizer, messages=[CHAT], progress=False)
+    with pytest.raises(ValueError, match="role"):
+        av.capture_generate(model, gpt2_tokenizer, messages=[[{"content": "x"}]], progress=False)
+
+
+def test_widget_colours_by_role_and_generated(chat_tokenizer):
+    """color_by takes any token-table column: the new ones reach the view in its token table."""
+    import pyarrow as pa
+
+    cap = av.capture_generate(tiny_lm("llama"), chat_tokenizer, messages=[CHAT], max_new_tokens=3, progress=False)
+    viz = av.AttentionViz(cap, head=(0, 0), color_by="role")
+    assert viz.color_by == "role"
+    viz.color_by = "generated"
+    sent = pa.ipc.open_stream(cap.tokens_ipc()).read_all()
+    assert sent.column("role").to_pylist() == cap.tokens.role.tolist()
+    assert sent.column("generated").to_pylist() == cap.tokens.generated.tolist()

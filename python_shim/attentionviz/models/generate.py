@@ -311,7 +311,7 @@ def _token_table(
             n_new = len(ids) - len(chat.ids)
             roles += chat.roles + ["assistant"] * n_new
             markup += chat.template + [False] * n_new
-        tokens["role"] = pd.Categorical(roles, categories=["system", "user", "assistant"])
+        tokens["role"] = np.asarray(roles, dtype=object)  # plain strings: Arrow / .attnviz
         tokens["template"] = np.asarray(markup, dtype=bool) | (generated & tokens["special"])
     return tokens
 
