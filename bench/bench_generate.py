@@ -64,7 +64,7 @@ def main() -> None:
             padding_side="left",
             return_tensors="pt",
         )
-        batches.append(enc)
+        batches.append({k: enc[k] for k in ("input_ids", "attention_mask")})
 
     def plain() -> None:
         with torch.no_grad():

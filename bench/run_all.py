@@ -74,6 +74,12 @@ BENCHES: list[Bench] = [
         full=[PY, "bench/bench_capture.py"],
     ),
     Bench(
+        "generate",
+        "Generation capture overhead",
+        quick=[PY, "bench/bench_generate.py", "--prompts", "8", "--new", "16", "--repeat", "2"],
+        full=[PY, "bench/bench_generate.py"],
+    ),
+    Bench(
         "lazy_open",
         "Opening a 1,000,000-token capture lazily",
         # Same 1 GB shape in both modes: peak memory vs file size depends on layers x heads.

@@ -28,7 +28,9 @@ def test_generation_notebook_runs(tmp_path):
     assert "generated" in outputs[2] and "True" in outputs[2]
     assert "assistant" in outputs[3] and "system" in outputs[3]
     widgets = [
-        o for c in nb.cells for o in c.get("outputs", [])
+        o
+        for c in nb.cells
+        for o in c.get("outputs", [])
         if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
     ]
     assert len(widgets) == 2  # both views were displayed

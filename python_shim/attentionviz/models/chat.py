@@ -89,7 +89,9 @@ def _message_spans(
     return spans
 
 
-def render_chat(tokenizer: Any, msgs: list[dict[str, str]], add_generation_prompt: bool) -> ChatPrompt:
+def render_chat(
+    tokenizer: Any, msgs: list[dict[str, str]], add_generation_prompt: bool
+) -> ChatPrompt:
     """Render and tokenize one conversation; needs a chat template and a fast tokenizer."""
     if not getattr(tokenizer, "chat_template", None):
         raise ValueError(

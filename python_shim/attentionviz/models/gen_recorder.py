@@ -9,8 +9,9 @@ gives Q/K of the prompt and of every generated token exactly as the model used t
 
 Nothing is guessed: the key tensor must be the whole cache (a dynamic cache, not a static
 or sliding one), the mask must allow exactly the real tokens up to the query's position,
-and on the first ``verify_passes`` passes the model's own attention weights must equal
-``softmax(Q K^T * scale + mask)`` recomputed from what was recorded.
+and on the first ``verify_passes`` passes (eager attention) the model's own attention
+weights must equal ``softmax(Q K^T * scale + mask)`` recomputed from what was recorded;
+later passes run transformers' SDPA attention, as a plain ``generate`` does by default.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ from typing import Any
 import torch
 
 from ..core.errors import UnsupportedModelError
+
+
+def _fast_attention() -> Callable[..., Any]:
+    """transformers' SDPA attention (same maths as eager, without materialising weights)."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    return sdpa_attention_forward
 
 
 def _allowed(mask: torch.Tensor, layer: int) -> torch.Tensor:
@@ -126,10 +134,14 @@ class StepRecorder:
                 )
             self.q[layer].append(query.detach())
             self.k[layer].append(key[:, :, k_len - q_len :].detach())
+        if not verify:  # the model's fast attention does the arithmetic; weights unused
+            return _fast_attention()(
+                module, query, key, value, mask, scaling=scaling, dropout=dropout, **kwargs
+            )
         out, weights = eager(
             module, query, key, value, mask, scaling=scaling, dropout=dropout, **kwargs
         )
-        if verify and weights is not None and allowed is not None:
+        if weights is not None and allowed is not None:
             self._verify(layer, name, query, key, float(scaling), allowed, weights)
         return out, weights
 

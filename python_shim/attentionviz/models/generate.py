@@ -86,9 +86,12 @@ def capture_generate(
     k_parts: dict[int, list[np.ndarray]] = {i: [] for i in wanted}
     all_ids, gen_counts, scales = [], [], {}
     npd = DTYPES[dtype]
-    with capture_mode(model), tqdm(
-        total=len(chunks), disable=not progress, desc="attentionviz generate", unit="batch"
-    ) as bar:
+    with (
+        capture_mode(model),
+        tqdm(
+            total=len(chunks), disable=not progress, desc="attentionviz generate", unit="batch"
+        ) as bar,
+    ):
         for start in chunks:
             batch = prompt_ids[start : start + batch_size]
             rec, new = _generate_batch(model, batch, pad, n_layers, wanted, generate_kwargs)
@@ -140,7 +143,9 @@ def _check_kwargs(max_new_tokens: int, batch_size: int, dtype: str, kw: dict[str
             raise UnsupportedModelError(f"capture_generate does not support {name}=: {why}")
     for name in ("input_ids", "attention_mask", "inputs", "position_ids"):
         if name in kw:
-            raise ValueError(f"pass prompts= or messages=, not {name}= (prompts are tokenized here)")
+            raise ValueError(
+                f"pass prompts= or messages=, not {name}= (prompts are tokenized here)"
+            )
 
 
 def _prompt_ids(
