@@ -308,3 +308,19 @@ def test_widget_colours_by_role_and_generated(chat_tokenizer):
     sent = pa.ipc.open_stream(cap.tokens_ipc()).read_all()
     assert sent.column("role").to_pylist() == cap.tokens.role.tolist()
     assert sent.column("generated").to_pylist() == cap.tokens.generated.tolist()
+
+
+def test_layers_and_metadata(gpt2_tokenizer):
+    """layers= keeps a subset (same Q/K as the full capture); metadata= reaches every token."""
+    tok = gpt2_tokenizer
+    model = tiny_lm("llama")
+    kw = dict(max_new_tokens=3, dtype="float32", progress=False)
+    full = av.capture_generate(model, tok, PROMPTS[:2], **kw)
+    part = av.capture_generate(
+        model, tok, PROMPTS[:2], layers=[1], metadata={"lang": ["a", "b"]}, **kw
+    )
+    assert part.layer_ids == [1] and part.n_layers == 1
+    np.testing.assert_array_equal(part.qk(0, 2)[0], full.qk(1, 2)[0])
+    assert part.tokens.groupby("seq").lang.first().tolist() == ["a", "b"]
+    with pytest.raises(IndexError, match="out of range"):
+        av.capture_generate(model, tok, PROMPTS[:1], layers=[5], **kw)

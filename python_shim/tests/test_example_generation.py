@@ -26,7 +26,7 @@ def test_generation_notebook_runs(tmp_path):
     assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
     assert "<Capture 'LlamaForCausalLM'" in outputs[1]
     assert "generated" in outputs[2] and "True" in outputs[2]
-    assert "assistant" in outputs[3] and "system" in outputs[3]
+    assert "assistant" in outputs[4] and "system" in outputs[4]
     widgets = [
         o
         for c in nb.cells
