@@ -51,11 +51,13 @@ def left_padded(tok, prompts):
     return enc["input_ids"], enc["attention_mask"]
 
 
-def reference_generate(model, tok, prompts, **kw):
-    """``model.generate`` with eager attention and its attention weights at every step."""
+def reference_generate(model, tok, prompts, eager=True, **kw):
+    """``model.generate`` on the same left-padded prompts; with ``eager`` its attention
+    weights at every step (eager attention), else with the model's own default (SDPA)."""
     ids, mask = left_padded(tok, prompts)
     before = model.config._attn_implementation
-    model.set_attn_implementation("eager")
+    if eager:
+        model.set_attn_implementation("eager")
     try:
         with torch.no_grad():
             out = model.generate(
@@ -63,7 +65,7 @@ def reference_generate(model, tok, prompts, **kw):
                 attention_mask=mask,
                 max_new_tokens=N_NEW,
                 pad_token_id=tok.pad_token_id,
-                output_attentions=True,
+                output_attentions=eager,
                 return_dict_in_generate=True,
                 **kw,
             )
@@ -144,7 +146,7 @@ def test_seeded_sampling_gives_generates_ids_and_text(gpt2_tokenizer):
         model, tok, PROMPTS, max_new_tokens=N_NEW, batch_size=4, progress=False, **kw
     )
     torch.manual_seed(7)
-    ids, _, out = reference_generate(model, tok, PROMPTS, **kw)
+    ids, _, out = reference_generate(model, tok, PROMPTS, eager=False, **kw)
     width = ids.shape[1]
     texts = cap.manifest["extra"]["generated_text"]
     for seq in range(len(PROMPTS)):
@@ -324,3 +326,5 @@ def test_layers_and_metadata(gpt2_tokenizer):
     assert part.tokens.groupby("seq").lang.first().tolist() == ["a", "b"]
     with pytest.raises(IndexError, match="out of range"):
         av.capture_generate(model, tok, PROMPTS[:1], layers=[5], **kw)
+    with pytest.raises(ValueError, match="generation columns"):
+        av.capture_generate(model, tok, PROMPTS[:1], metadata={"step": [1]}, **kw)

@@ -35,7 +35,10 @@ from .gen_recorder import StepRecorder
 from .recorder import ACTIVE, capture_mode
 from .runner import model_name
 
-__all__ = ["capture_generate"]
+__all__ = ["GENERATION_COLUMNS", "capture_generate"]
+
+#: Token-table columns added by ``capture_generate`` (the last two only for ``messages=``).
+GENERATION_COLUMNS = ("generated", "step", "role", "template")
 
 _REFUSED = {
     "num_beams": "beam search reorders the KV cache between steps",
@@ -74,6 +77,9 @@ def capture_generate(
     _check_kwargs(max_new_tokens, batch_size, dtype, generate_kwargs)
     prompt_ids, chats = _prompt_ids(tokenizer, prompts, messages)
     meta = token_table.normalize_metadata(metadata, len(prompt_ids))
+    clash = sorted(set(GENERATION_COLUMNS) & {str(c) for c in getattr(meta, "columns", [])})
+    if clash:
+        raise ValueError(f"metadata columns {clash} clash with generation columns; rename them")
     pad = _pad_id(tokenizer, generate_kwargs)
     generate_kwargs.setdefault("pad_token_id", pad)
     eos = _eos_ids(model, generate_kwargs)
@@ -84,7 +90,8 @@ def capture_generate(
     chunks = range(0, len(prompt_ids), batch_size)
     q_parts: dict[int, list[np.ndarray]] = {i: [] for i in wanted}
     k_parts: dict[int, list[np.ndarray]] = {i: [] for i in wanted}
-    all_ids, gen_counts, scales = [], [], {}
+    all_ids: list[list[int]] = []
+    scales: dict[int, float] = {}
     npd = DTYPES[dtype]
     with (
         capture_mode(model),
@@ -102,9 +109,12 @@ def capture_generate(
                 for part, t in ((q_parts, q), (k_parts, k)):
                     flat = t.transpose(0, 1).reshape(t.shape[1], -1, t.shape[3])[:, rows]
                     part[layer].append(_to_numpy(flat, npd, layer))
-            scales.update(rec.scales)
+            for layer, scale in rec.scales.items():
+                if scales.setdefault(layer, scale) != scale:
+                    raise UnsupportedModelError(
+                        f"layer {layer}: the attention scale differs between batches"
+                    )
             all_ids += [p + row[:n] for p, row, n in zip(batch, new.tolist(), kept, strict=True)]
-            gen_counts += kept
             bar.update(1)
     prompt_lengths = [len(p) for p in prompt_ids]
     tokens = _token_table(all_ids, prompt_lengths, tokenizer, meta, chats)
