@@ -328,3 +328,19 @@ def test_layers_and_metadata(gpt2_tokenizer):
         av.capture_generate(model, tok, PROMPTS[:1], layers=[5], **kw)
     with pytest.raises(ValueError, match="generation columns"):
         av.capture_generate(model, tok, PROMPTS[:1], metadata={"step": [1]}, **kw)
+
+
+def test_chat_template_that_is_not_prefix_consistent(chat_tokenizer):
+    """A template whose render of a conversation's start is not a prefix of the whole (here
+    it opens with the message count): roles come from locating each content in order."""
+    tok = chat_tokenizer
+    tok.chat_template = "[CLS] {{ messages | length }} turns " + TEMPLATE
+    cap = av.capture_generate(
+        tiny_lm("llama"), tok, messages=[CHAT], max_new_tokens=2, progress=False
+    )
+    prompt = cap.tokens[~cap.tokens.generated]
+    for m in CHAT:
+        content = prompt[(prompt.role == m["role"]) & ~prompt.template].text.tolist()
+        assert content == m["content"].split()
+    assert prompt.text.tolist()[:4] == ["[CLS]", "2", "turns", "[CLS]"]
+    assert prompt.template.tolist()[:4] == [True] * 4
