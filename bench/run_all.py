@@ -112,6 +112,12 @@ BENCHES: list[Bench] = [
         full=["node", "bench/inference/run.mjs"],
         takes_out=True,
     ),
+    Bench(
+        "generate",
+        "Generation capture overhead",
+        quick=[PY, "bench/bench_generate.py", "--prompts", "8", "--new", "16", "--repeat", "2"],
+        full=[PY, "bench/bench_generate.py"],
+    ),
 ]
 NAMES = [b.name for b in BENCHES]
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .core.errors import CaptureFileError, UnsupportedModelError
     from .core.loading import load
     from .models.capture import capture, capture_vision
+    from .models.generate import capture_generate
     from .widget.viz import AttentionViz
 
 __version__ = library_version()
@@ -41,6 +42,7 @@ _LAZY = {
     "load": "attentionviz.core.loading",
     "capture": "attentionviz.models.capture",
     "capture_vision": "attentionviz.models.capture",
+    "capture_generate": "attentionviz.models.generate",
 }
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "UnsupportedModelError",
     "__version__",
     "capture",
+    "capture_generate",
     "capture_vision",
     "load",
 ]
