@@ -29,7 +29,7 @@ $(VENV)/.installed: $(SOURCES)
 	$(PY) -m pip install --quiet jupyterlab hatchling hatch-jupyter-builder hatch-nodejs-version
 	npm ci --no-audit --no-fund
 	npm run build:prod
-	$(PY) -m pip install --quiet -e ".[models,demo,test]"
+	$(PY) -m pip install --quiet -e ".[models,demo,test,transformer-lens,nnsight]"
 	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
 	touch $@
 

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .core.capture import Capture
     from .core.errors import CaptureFileError, UnsupportedModelError
     from .core.loading import load
+    from .models.adapters.nnsight import from_nnsight
+    from .models.adapters.transformer_lens import from_transformer_lens
     from .models.capture import capture, capture_vision
     from .widget.viz import AttentionViz
 
@@ -41,6 +43,8 @@ _LAZY = {
     "load": "attentionviz.core.loading",
     "capture": "attentionviz.models.capture",
     "capture_vision": "attentionviz.models.capture",
+    "from_transformer_lens": "attentionviz.models.adapters.transformer_lens",
+    "from_nnsight": "attentionviz.models.adapters.nnsight",
 }
 
 __all__ = [
@@ -51,6 +55,8 @@ __all__ = [
     "__version__",
     "capture",
     "capture_vision",
+    "from_nnsight",
+    "from_transformer_lens",
     "load",
 ]
 
