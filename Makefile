@@ -13,12 +13,12 @@ export CHROME_BIN ?= /usr/bin/chromium
 
 SOURCES := $(shell find src -name '*.ts') package.json package-lock.json webpack.config.js tsconfig.json pyproject.toml
 
-.PHONY: demo test install build lint test-python test-ts test-e2e browser clean bench
+.PHONY: demo test install build lint test-python test-ts test-e2e test-wheel docs browser clean bench
 
 demo: install
 	$(PY) -m attentionviz.demo $(if $(NO_BROWSER),--no-browser,)
 
-test: install browser lint test-ts test-python test-e2e
+test: install browser lint test-ts test-python test-e2e test-wheel docs
 
 install: $(VENV)/.installed
 
@@ -56,6 +56,11 @@ test-python:
 
 test-e2e:
 	npm run test:e2e
+
+# What `pip install attentionviz` gives: the wheel in a fresh venv without torch or Node
+# (import, av.load, `attentionviz html`, the page drawn from file://), then [models].
+test-wheel:
+	bash tests/wheel/check.sh
 
 # Every benchmark, one table: bench/RESULTS.md (bench/README.md). Not part of `make test`.
 # QUICK=1: smaller sizes, fewer repeats; BENCH_ARGS="--only transfer,lazy_open" for a subset.
