@@ -29,7 +29,7 @@ $(VENV)/.installed: $(SOURCES)
 	$(PY) -m pip install --quiet jupyterlab hatchling hatch-jupyter-builder hatch-nodejs-version
 	npm ci --no-audit --no-fund
 	npm run build:prod
-	$(PY) -m pip install --quiet -e ".[models,demo,test,transformer-lens,nnsight]"
+	$(PY) -m pip install --quiet -e ".[models,demo,test,transformer-lens,nnsight,docs]"
 	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
 	touch $@
 
@@ -56,6 +56,12 @@ test-python:
 
 test-e2e:
 	npm run test:e2e
+
+# The documentation site (mkdocs-material + mkdocstrings), strict: broken links or missing
+# API names fail. Screenshots come from test-output/e2e (run after test-e2e in `make test`).
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+	@echo "docs: site/index.html"
 
 # What `pip install attentionviz` gives: the wheel in a fresh venv without torch or Node
 # (import, av.load, `attentionviz html`, the page drawn from file://), then [models].
