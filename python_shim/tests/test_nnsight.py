@@ -3,6 +3,7 @@ wrapper keeps working for nnsight traces afterwards (tiny random config, MiniLM 
 
 from __future__ import annotations
 
+import copy
 import sys
 
 import numpy as np
@@ -10,20 +11,22 @@ import pytest
 
 pytest.importorskip("nnsight")
 import torch
-from conftest import TEXTS, tiny_model
+from conftest import TEXTS, max_attention_error, peakiness, reference_attentions, tiny_model
 
 import attentionviz as av
 
 
 def language_model(kind, tokenizer):
-    """nnsight's LanguageModel around a tiny random causal LM (it wants an LM head)."""
+    """nnsight's LanguageModel around a tiny random causal LM (it wants an LM head). It
+    gets a copy of the tokenizer: LanguageModel sets padding_side="left" on the one it is
+    given, which would leak into the session-wide fixture."""
     from nnsight import LanguageModel
     from transformers import GPT2LMHeadModel, LlamaForCausalLM
 
     bare = tiny_model(kind)  # its config: tiny, peaked attention (initializer_range 0.2)
     cls = {"gpt2": GPT2LMHeadModel, "llama": LlamaForCausalLM}[kind]
     torch.manual_seed(0)
-    return LanguageModel(cls(bare.config).eval(), tokenizer=tokenizer)
+    return LanguageModel(cls(bare.config).eval(), tokenizer=copy.deepcopy(tokenizer))
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -39,7 +42,15 @@ def test_wrapped_model_captures_as_the_bare_model(kind, gpt2_tokenizer):
             for a, b in zip(wrapped.qk(layer, head), direct.qk(layer, head), strict=True):
                 np.testing.assert_array_equal(a, b)  # the same model run: bit-identical
     assert wrapped.tokens.equals(direct.tokens)
-    # (av.capture's own correctness on these architectures: test_capture_decoders.py)
+    # and it is right: the model's own attention probabilities
+    enc = dict(gpt2_tokenizer(TEXTS, return_tensors="pt", padding=True))
+    attentions = reference_attentions(bare, {**enc, "use_cache": False})
+    lengths = enc["attention_mask"].sum(1).tolist()
+    assert peakiness(attentions) > 0.4  # far from uniform: a wrong scale would show
+    assert max_attention_error(wrapped, attentions, lengths) < 1e-4  # fp32: rounding only
+    # from_nnsight uses the wrapper's (left-padding) tokenizer; capture pads on its own
+    via_helper = av.from_nnsight(lm, TEXTS, dtype="float32", progress=False)
+    np.testing.assert_array_equal(via_helper.qk(1, 3)[1], direct.qk(1, 3)[1])
 
 
 def test_generic_nnsight_wrapper_captures(gpt2_tokenizer):

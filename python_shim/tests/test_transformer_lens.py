@@ -3,6 +3,7 @@ bridge's own hook_pattern (tiny random configs, no download)."""
 
 from __future__ import annotations
 
+import copy
 import sys
 
 import numpy as np
@@ -34,7 +35,10 @@ def native_bridge(tokenizer, **overrides):
     )
     fields.update(overrides)
     torch.manual_seed(0)
-    bridge = TransformerBridge.boot_native(TransformerBridgeConfig(**fields), tokenizer=tokenizer)
+    # A copy: the bridge sets up the tokenizer it gets (padding side, BOS), and the fixture
+    # is shared by the whole session.
+    cfg = TransformerBridgeConfig(**fields)
+    bridge = TransformerBridge.boot_native(cfg, tokenizer=copy.deepcopy(tokenizer))
     # Default init gives near-uniform attention, which would hide a wrong scale or rotary.
     with torch.no_grad():
         for name, p in bridge.named_parameters():
