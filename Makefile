@@ -13,12 +13,12 @@ export CHROME_BIN ?= /usr/bin/chromium
 
 SOURCES := $(shell find src -name '*.ts') package.json package-lock.json webpack.config.js tsconfig.json pyproject.toml
 
-.PHONY: demo test install build lint test-python test-ts test-e2e browser clean bench
+.PHONY: demo test install build lint test-python test-ts test-e2e test-wheel docs browser clean bench
 
 demo: install
 	$(PY) -m attentionviz.demo $(if $(NO_BROWSER),--no-browser,)
 
-test: install browser lint test-ts test-python test-e2e
+test: install browser lint test-ts test-python test-e2e test-wheel docs
 
 install: $(VENV)/.installed
 
@@ -29,7 +29,7 @@ $(VENV)/.installed: $(SOURCES)
 	$(PY) -m pip install --quiet jupyterlab hatchling hatch-jupyter-builder hatch-nodejs-version
 	npm ci --no-audit --no-fund
 	npm run build:prod
-	$(PY) -m pip install --quiet -e ".[models,demo,test]"
+	$(PY) -m pip install --quiet -e ".[models,demo,test,transformer-lens,nnsight,docs]"
 	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
 	touch $@
 
@@ -56,6 +56,17 @@ test-python:
 
 test-e2e:
 	npm run test:e2e
+
+# The documentation site (mkdocs-material + mkdocstrings), strict: broken links or missing
+# API names fail. Screenshots come from test-output/e2e (run after test-e2e in `make test`).
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+	@echo "docs: site/index.html"
+
+# What `pip install attentionviz` gives: the wheel in a fresh venv without torch or Node
+# (import, av.load, `attentionviz html`, the page drawn from file://), then [models].
+test-wheel:
+	bash tests/wheel/check.sh
 
 # Every benchmark, one table: bench/RESULTS.md (bench/README.md). Not part of `make test`.
 # QUICK=1: smaller sizes, fewer repeats; BENCH_ARGS="--only transfer,lazy_open" for a subset.

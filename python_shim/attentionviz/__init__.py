@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .core.capture import Capture
     from .core.errors import CaptureFileError, UnsupportedModelError
     from .core.loading import load
+    from .models.adapters.nnsight import from_nnsight
+    from .models.adapters.transformer_lens import from_transformer_lens
     from .models.capture import capture, capture_vision
     from .models.generate import capture_generate
     from .widget.viz import AttentionViz
@@ -43,6 +45,8 @@ _LAZY = {
     "capture": "attentionviz.models.capture",
     "capture_vision": "attentionviz.models.capture",
     "capture_generate": "attentionviz.models.generate",
+    "from_transformer_lens": "attentionviz.models.adapters.transformer_lens",
+    "from_nnsight": "attentionviz.models.adapters.nnsight",
 }
 
 __all__ = [
@@ -54,6 +58,8 @@ __all__ = [
     "capture",
     "capture_generate",
     "capture_vision",
+    "from_nnsight",
+    "from_transformer_lens",
     "load",
 ]
 

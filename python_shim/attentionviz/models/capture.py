@@ -19,6 +19,7 @@ from ..core.errors import UnsupportedModelError
 from .batches import image_batches, text_batches
 from .images import model_view_pngs
 from .runner import run
+from .wrapped import unwrap
 
 __all__ = ["capture", "capture_vision"]
 
@@ -44,6 +45,7 @@ def capture(
     indices to keep (stored layer ``i`` is model layer ``cap.layer_ids[i]``). ``out``: write
     a ``.attnviz`` file batch by batch instead of holding Q/K in memory.
     """
+    model = unwrap(model)  # an nnsight wrapper captures as the model it holds
     texts = _check_texts(texts)
     meta = token_table.normalize_metadata(metadata, len(texts))
     ids, batches, n_batches = text_batches(model, tokenizer, texts, batch_size, max_length)
@@ -81,6 +83,7 @@ def capture_vision(
     ``keep_images``: store each image as the model saw it (PNG, ``cap.images`` /
     ``cap.image(seq)``) so the image view can draw it under the patch grid.
     """
+    model = unwrap(model)
     images = list(images)
     if not images:
         raise ValueError("images is empty; pass at least one image")
