@@ -9,17 +9,15 @@
  * then opens the compare view with the clicked head in the right panel.
  */
 import { isThumbnailPriority } from '../layout/service';
-import type { LayoutMethod } from '../layout/types';
 import { checkPngScale, composeGridPng } from '../export/png';
 import type { QKSourceName } from '../model/qk_source';
-import { drawThumbnail, type MarkedPoints, type ThumbnailExtras } from '../render/thumbnail';
+import { drawThumbnail } from '../render/thumbnail';
 import { h } from '../ui/dom';
-import { pointColors } from './coloring';
-import type { Theme } from '../ui/theme';
 import type { ViewContext } from './context';
 import { drawAxes } from './matrix/axes';
 import { fillGrid, type Cell } from './matrix/fill';
 import { heatColor, normalized, valueRange } from './matrix/heat';
+import { CellPainter } from './matrix/painter';
 import { AXIS_SIZE, CAPTION_PITCH, SCROLLBAR_ALLOWANCE, THUMBNAIL_TOKENS, anchoredScroll, canvasSide, leadingSequences, maxZoom, pitchAt, thumbnailTokens } from './matrix/sizing';
 import { ZoomControl } from './matrix/zoom';
 
@@ -35,19 +33,8 @@ export { THUMBNAIL_TOKENS };
  */
 export const THUMBNAIL_EPOCHS = 200;
 
-/** Canvas side from which a thumbnail labels tokens (search matches from SEARCH_LABEL_SIDE). */
-const LABEL_SIDE = 220;
-const SEARCH_LABEL_SIDE = 110;
 const METHOD_LABELS: Record<string, string> = { umap: 'UMAP', tsne: 't-SNE' };
 type Order = 'entropy' | 'distance' | 'offset';
-
-/** What a thumbnail draws: its layout, plus any typed-in tokens placed into it. */
-interface Drawn {
-  positions: Float32Array;
-  rgb: Float32Array;
-  marks: MarkedPoints | null;
-  added: number;
-}
 
 export class MatrixView {
   readonly element = h('div', { className: 'av-matrix' });
@@ -67,8 +54,7 @@ export class MatrixView {
   private readonly observer: IntersectionObserver;
   private readonly resizer: ResizeObserver;
   private lastWidth = 0;
-  /** Point colours of the last (colour mode, point count, theme): the same for every cell. */
-  private coloring: { key: string; theme: Theme; rgb: Float32Array } | null = null;
+  private readonly painter: CellPainter;
   /** The capture whose heads the cells show (fixed per start()). */
   private source: QKSourceName = 'capture';
 
@@ -76,6 +62,7 @@ export class MatrixView {
     private readonly ctx: ViewContext,
     private readonly onOpen: (layer: number, head: number, source: QKSourceName) => void,
   ) {
+    this.painter = new CellPainter(ctx, () => this.source);
     const bar = h('div', { className: 'av-matrix-bar' }, this.zoom.element, this.note);
     const frame = h('div', { className: 'av-matrix-frame' }, this.headAxis, h('div', { className: 'av-matrix-rows' }, this.layerAxis, this.grid));
     this.scroller.append(frame);
@@ -126,7 +113,7 @@ export class MatrixView {
   /** (Re)build every cell and start computing layouts for the current settings. */
   start(): void {
     const generation = ++this.generation;
-    this.coloring = null; // the token table may have changed
+    this.painter.reset(); // the token table may have changed
     this.source = this.ctx.model.get('matrix_source') === 'compare' && this.ctx.compareCapture() ? 'compare' : 'capture';
     const { nLayers, nHeads } = this.ctx.captureInfo(this.source);
     this.element.dataset.source = this.source;
@@ -214,7 +201,7 @@ export class MatrixView {
 
   /** Redraw thumbnails with the current colours, theme and search. */
   redraw(): void {
-    this.coloring = null;
+    this.painter.reset();
     for (const cell of this.cells) this.dirty.add(cell);
     for (const cell of this.visible) this.draw(cell);
     this.searchNote();
@@ -328,7 +315,7 @@ export class MatrixView {
     this.dirty.delete(cell);
     const side = this.thumbSize;
     if (cell.canvas.width !== side) [cell.canvas.width, cell.canvas.height] = [side, side];
-    const drawn = this.drawn(cell);
+    const drawn = this.painter.drawn(cell);
     if (!drawn) {
       const context = cell.canvas.getContext('2d');
       if (context) {
@@ -337,90 +324,8 @@ export class MatrixView {
       }
       return;
     }
-    drawThumbnail(cell.canvas, drawn.positions, 2, drawn.rgb, this.ctx.theme.background, 1, drawn.marks, this.extras(drawn, side));
+    drawThumbnail(cell.canvas, drawn.positions, 2, drawn.rgb, this.ctx.theme.background, 1, drawn.marks, this.painter.extras(drawn, side));
     cell.element.dataset.added = String(drawn.added);
-  }
-
-  /** Semantic zoom and search: labels when the cell is large, matches marked (others faint). */
-  private extras(drawn: Drawn, side: number): ThumbnailExtras {
-    const tokens = this.ctx.headTokens();
-    if (!tokens || !drawn.marks?.marked || !this.ctx.model.get('search').trim()) {
-      if (side < LABEL_SIDE || !tokens) return {};
-      const n = drawn.positions.length / 4;
-      const step = Math.max(1, Math.floor(n / 80));
-      const points = Array.from({ length: Math.ceil(n / step) }, (_, i) => i * step);
-      return { labels: { points, text: (p) => tokens.text[p] ?? '', color: this.ctx.theme.foreground } };
-    }
-    const marked = drawn.marks.marked;
-    const n = marked.length / 2;
-    const points = side >= SEARCH_LABEL_SIDE ? [...marked.keys()].filter((i) => i < n && marked[i]) : [];
-    return { dimUnmarked: true, labels: points.length ? { points, text: (p) => tokens.text[p] ?? '', color: this.ctx.theme.foreground } : null };
-  }
-
-  /**
-   * A cell's layout and colours; text typed into the view (this capture's model) is
-   * placed into this capture's thumbnails as into the head view, and drawn ringed;
-   * with a search, its matches are the marked points.
-   */
-  private drawn(cell: Cell): Drawn | null {
-    if (!cell.positions) return null;
-    const n = cell.positions.length / 4;
-    const added = this.source === 'capture' ? this.ctx.added : null;
-    const m = added?.count() ?? 0;
-    let drawn: Drawn = { positions: cell.positions, rgb: this.colors(n, 0), marks: null, added: 0 };
-    if (added && m > 0 && cell.qk) {
-      try {
-        const params = { method: cell.method as LayoutMethod, dims: 2 as const, normalize: this.ctx.model.get('normalize') };
-        const { positions, marked } = added.augment(cell.qk, cell.positions, params);
-        drawn = { positions, rgb: this.colors(n, m), marks: marked ? { marked, ring: this.ctx.theme.ring } : null, added: m };
-      } catch {
-        // A head the typed-text model does not fit (the head view says why): capture tokens only.
-      }
-    }
-    return this.searched(drawn, n);
-  }
-
-  /** Mark the search's matches among the thumbnail's first `n` tokens (queries and keys). */
-  private searched(drawn: Drawn, n: number): Drawn {
-    if (!this.ctx.model.get('search').trim()) return drawn;
-    const points = drawn.positions.length / 2;
-    const marked = new Float32Array(points);
-    const total = points / 2;
-    for (const row of this.ctx.searchMatches()) {
-      if (row >= n) continue;
-      marked[row] = 1;
-      marked[total + row] = 1;
-    }
-    return { ...drawn, marks: { marked, ring: this.ctx.theme.ring } };
-  }
-
-  /**
-   * Colours of the thumbnails' points, computed once for all cells: the first `n` tokens,
-   * then (m > 0) the m typed-in rows, which follow the capture's rows in the token table;
-   * queries first, then keys, as the layouts are.
-   */
-  private colors(n: number, m: number): Float32Array {
-    const mode = this.ctx.model.get('color_by');
-    const key = `${mode}|${n}|${m}`;
-    const theme = this.ctx.theme;
-    if (this.coloring?.key !== key || this.coloring.theme !== theme) {
-      const table = m > 0 ? this.ctx.headTokens() : null;
-      let rgb: Float32Array;
-      if (!table) {
-        rgb = pointColors(mode, this.ctx.tokens, n, theme).rgb;
-      } else {
-        const total = table.length; // capture rows, then the m typed-in ones
-        const all = pointColors(mode, table, total, theme).rgb;
-        rgb = new Float32Array(6 * (n + m));
-        const rows = [...Array(n).keys(), ...Array.from({ length: m }, (_, i) => total - m + i)];
-        rows.forEach((row, i) => {
-          rgb.set(all.subarray(3 * row, 3 * row + 3), 3 * i); // query
-          rgb.set(all.subarray(3 * (total + row), 3 * (total + row) + 3), 3 * (n + m + i)); // key
-        });
-      }
-      this.coloring = { key, theme, rgb };
-    }
-    return this.coloring.rgb;
   }
 
   /**
@@ -434,7 +339,7 @@ export class MatrixView {
     const shown = [...this.grid.children].map((element) => this.cells.find((cell) => cell.element === element)!);
     const cells = shown.map((cell) => {
       const image = h('canvas', { attrs: { width: String(Math.round(this.thumbSize * scale)), height: String(Math.round(this.thumbSize * scale)) } });
-      const drawn = this.drawn(cell);
+      const drawn = this.painter.drawn(cell);
       if (drawn) drawThumbnail(image, drawn.positions, 2, drawn.rgb, background, scale, drawn.marks);
       return { image, caption: cell.caption.textContent ?? '' };
     });
