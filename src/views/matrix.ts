@@ -19,7 +19,7 @@ import { fillGrid, type Cell } from './matrix/fill';
 import { heatColor, normalized, valueRange } from './matrix/heat';
 import { CellPainter } from './matrix/painter';
 import { AXIS_SIZE, CAPTION_PITCH, SCROLLBAR_ALLOWANCE, THUMBNAIL_TOKENS, anchoredScroll, canvasSide, leadingSequences, maxZoom, pitchAt, thumbnailTokens } from './matrix/sizing';
-import { ZoomControl } from './matrix/zoom';
+import { ZoomControl, dragToPan } from './matrix/zoom';
 
 export { THUMBNAIL_TOKENS };
 /**
@@ -54,6 +54,7 @@ export class MatrixView {
   private readonly observer: IntersectionObserver;
   private readonly resizer: ResizeObserver;
   private lastWidth = 0;
+  private readonly stopPan: () => void;
   private readonly painter: CellPainter;
   /** The capture whose heads the cells show (fixed per start()). */
   private source: QKSourceName = 'capture';
@@ -75,6 +76,7 @@ export class MatrixView {
       if (width && Math.abs(width - this.lastWidth) > 4 && this.cells.length) this.applyZoom(this.zoom.value, null);
     });
     this.resizer.observe(this.element);
+    this.stopPan = dragToPan(this.scroller, () => this.zoom.value > 1);
   }
 
   /**
@@ -216,6 +218,7 @@ export class MatrixView {
     this.stop();
     this.observer.disconnect();
     this.resizer.disconnect();
+    this.stopPan();
     this.element.remove();
   }
 

@@ -56,3 +56,44 @@ export class ZoomControl {
     return Math.exp((position / 1000) * Math.log(this.max));
   }
 }
+
+/**
+ * Drag to pan a zoomed grid (its scroll box); a drag is not a click, so it opens no head.
+ * `active()`: whether the grid is zoomed in. Returns the listeners' cleanup.
+ */
+export function dragToPan(scroller: HTMLElement, active: () => boolean): () => void {
+  let drag: { x: number; y: number; left: number; top: number; moved: boolean } | null = null;
+  const down = (event: PointerEvent): void => {
+    if (event.button !== 0 || !active()) return;
+    drag = { x: event.clientX, y: event.clientY, left: scroller.scrollLeft, top: scroller.scrollTop, moved: false };
+  };
+  const move = (event: PointerEvent): void => {
+    if (!drag) return;
+    const [dx, dy] = [event.clientX - drag.x, event.clientY - drag.y];
+    drag.moved ||= Math.hypot(dx, dy) > 4;
+    if (!drag.moved) return;
+    scroller.scrollLeft = drag.left - dx;
+    scroller.scrollTop = drag.top - dy;
+  };
+  const up = (): void => {
+    const moved = drag?.moved;
+    drag = moved ? drag : null;
+    if (moved) setTimeout(() => (drag = null)); // after the click this drag ends in
+  };
+  const click = (event: MouseEvent): void => {
+    if (!drag?.moved) return;
+    event.stopPropagation();
+    event.preventDefault();
+    drag = null;
+  };
+  scroller.addEventListener('pointerdown', down);
+  window.addEventListener('pointermove', move);
+  window.addEventListener('pointerup', up);
+  scroller.addEventListener('click', click, true);
+  return () => {
+    scroller.removeEventListener('pointerdown', down);
+    window.removeEventListener('pointermove', move);
+    window.removeEventListener('pointerup', up);
+    scroller.removeEventListener('click', click, true);
+  };
+}
