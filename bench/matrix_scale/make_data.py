@@ -7,7 +7,7 @@ shared token embedding and a positional signal with its own random projection, s
 differ and thumbnails show clusters. Written as ``data/<shape>.attnviz`` (the bench opens
 it lazily with ``av.load``).
 
-    HF_HUB_OFFLINE=1 PYTHONPATH=python_shim .venv/bin/python bench/matrix_scale/make_data.py --shape 1b
+    PYTHONPATH=python_shim .venv/bin/python bench/matrix_scale/make_data.py --shape 1b
 """
 
 from __future__ import annotations
@@ -48,9 +48,16 @@ def llama_capture(shape: str, seed: int = 0) -> av.Capture:
         for kv in range(s["kv"]):
             w = rng.normal(size=(d, d)).astype(np.float32) / np.sqrt(d)
             keys[layer, kv] = (base @ w + position).astype(np.float16)
-    tokens = pd.DataFrame({"text": [f"w{w}" for w in words], "seq": np.repeat(np.arange(s["seqs"]), s["len"])})
+    tokens = pd.DataFrame(
+        {"text": [f"w{w}" for w in words], "seq": np.repeat(np.arange(s["seqs"]), s["len"])}
+    )
     return av.Capture.from_arrays(
-        tokens, queries, keys, scale=1 / np.sqrt(d), mask="causal", model_name=f"llama-{shape}-shaped"
+        tokens,
+        queries,
+        keys,
+        scale=1 / np.sqrt(d),
+        mask="causal",
+        model_name=f"llama-{shape}-shaped",
     )
 
 

@@ -22,7 +22,9 @@ def capture() -> av.Capture:
     # Anisotropic so the principal axes are well separated.
     queries = rng.normal(size=(2, 4, n, 6)) * np.array([5, 3, 1, 0.5, 0.2, 0.1])
     keys = rng.normal(size=(2, 2, n, 6)) + 1.0  # grouped-query: 2 kv heads
-    return av.Capture.from_arrays(tokens, queries.astype(np.float32), keys.astype(np.float32), scale=0.4, mask="causal")
+    return av.Capture.from_arrays(
+        tokens, queries.astype(np.float32), keys.astype(np.float32), scale=0.4, mask="causal"
+    )
 
 
 def ask(viz: av.AttentionViz, request: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
@@ -63,21 +65,30 @@ def test_the_reply_holds_every_asked_head_in_order_over_the_first_rows(capture: 
     q, k = capture.qk(1, 3, rows=20)
     assert np.allclose(data[2], head_pca(q, k), atol=0)  # the same function, same bits
     q, k = capture.qk(0, 0, rows=20)
-    assert not np.allclose(data[1], head_pca(q, k, normalize=False), atol=1e-3)  # normalization matters
-    plain, plain_buffers = ask(viz, {"heads": [[0, 0]], "rows": 20, "normalize": False})
-    assert np.allclose(np.frombuffer(plain_buffers[0], "<f4").reshape(40, 2), head_pca(q, k, normalize=False))
+    assert not np.allclose(
+        data[1], head_pca(q, k, normalize=False), atol=1e-3
+    )  # normalization matters
+    _, plain_buffers = ask(viz, {"heads": [[0, 0]], "rows": 20, "normalize": False})
+    assert np.allclose(
+        np.frombuffer(plain_buffers[0], "<f4").reshape(40, 2), head_pca(q, k, normalize=False)
+    )
 
 
 @pytest.mark.parametrize(
     ("request_", "message"),
     [
-        ({"heads": [[2, 0]], "rows": 5}, r"head \[2, 0\] is not a \[layer, head\] of this capture \(2 layers x 4 heads\)"),
+        (
+            {"heads": [[2, 0]], "rows": 5},
+            r"head \[2, 0\] is not a \[layer, head\] of this capture \(2 layers x 4 heads\)",
+        ),
         ({"heads": [], "rows": 5}, "non-empty list"),
         ({"heads": [[0, 0]], "rows": 0}, "rows must be a positive integer"),
         ({"heads": [[0, 0]] * 300, "rows": 5}, "at most 256 heads"),
     ],
 )
-def test_bad_thumbnail_requests_fail_naming_the_problem(capture: av.Capture, request_: dict, message: str) -> None:
+def test_bad_thumbnail_requests_fail_naming_the_problem(
+    capture: av.Capture, request_: dict, message: str
+) -> None:
     reply, buffers = ask(av.AttentionViz(capture), request_)
     assert reply["ok"] is False and buffers == []
     assert re.search(message, reply["error"]), reply["error"]

@@ -49,7 +49,9 @@ def _heads(value: Any, n_layers: int, n_heads: int) -> list[tuple[int, int]]:
     if not isinstance(value, Sequence) or isinstance(value, str) or not value:
         raise ValueError("thumbnails needs 'heads': a non-empty list of [layer, head] pairs")
     if len(value) > MAX_THUMBNAIL_HEADS:
-        raise ValueError(f"thumbnails: at most {MAX_THUMBNAIL_HEADS} heads per request, got {len(value)}")
+        raise ValueError(
+            f"thumbnails: at most {MAX_THUMBNAIL_HEADS} heads per request, got {len(value)}"
+        )
     heads = []
     for pair in value:
         ok = isinstance(pair, Sequence) and len(pair) == 2
