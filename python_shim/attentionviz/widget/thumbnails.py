@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..core.capture import Capture
 from .kernel_layout import normalize_qk
@@ -75,7 +76,10 @@ def thumbnail_reply(capture: Capture, request: dict[str, Any]) -> tuple[dict[str
     n_tokens = min(rows or capture.n_tokens, capture.n_tokens)
     normalize = request.get("normalize", True) is not False
     out = np.empty((len(heads), 2 * n_tokens, 2), dtype="<f4")
-    for i, (layer, head) in enumerate(heads):
-        queries, keys = capture.qk(layer, head, rows=n_tokens)
-        out[i] = head_pca(queries, keys, normalize=normalize)
+    # One BLAS/LAPACK thread: a 64 x 64 eigh took 95 ms with the default thread pool on a
+    # loaded 2-core machine (threads waking and spinning) and 1 ms with one.
+    with threadpool_limits(limits=1):
+        for i, (layer, head) in enumerate(heads):
+            queries, keys = capture.qk(layer, head, rows=n_tokens)
+            out[i] = head_pca(queries, keys, normalize=normalize)
     return {"heads": [list(pair) for pair in heads], "n_tokens": n_tokens}, [out.tobytes()]
