@@ -192,3 +192,30 @@ describe('closing the matrix view mid-fill', () => {
     }
   }, 90000);
 });
+
+describe('search in the matrix view', () => {
+  it('counts the matching tokens of the thumbnails and marks them in every cell', async () => {
+    const el = container(900);
+    const host = hostModel({ traits: traits(1, 2, { _capture_id: 'scale-search' }), qkFor: fakeHead });
+    const unmount = mountView(host.model, el);
+    try {
+      const root = await waitFor(() => el.querySelector<HTMLElement>('[data-testid="attentionviz"]'), 'the view root');
+      await waitFor(() => root.dataset.matrixPca === '2' || null, 'both thumbnails');
+      const canvas = root.querySelector<HTMLCanvasElement>('.av-cell canvas')!;
+      const before = canvas.toDataURL();
+      host.model.set('search', 'w3');
+      const matrix = root.querySelector<HTMLElement>('.av-matrix')!;
+      // Tokens w0..w6 repeat: rows 3, 10, ..., 59 read "w3" (9 of the 64).
+      expect(matrix.dataset.searchMatches).toBe('9');
+      expect(root.querySelector('.av-matrix-note')!.textContent).toContain('9 tokens match "w3"');
+      expect(canvas.toDataURL()).withContext('the thumbnail redrawn with its matches marked').not.toBe(before);
+      host.model.set('search', '');
+      expect(matrix.dataset.searchMatches).toBe('');
+      expect(canvas.toDataURL()).toBe(before);
+    } finally {
+      unmount();
+      host.dispose();
+      el.remove();
+    }
+  }, 30000);
+});
