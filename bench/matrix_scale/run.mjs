@@ -44,8 +44,12 @@ function baselineBundle() {
 /** Open the capture in a fresh notebook and page; measure until every UMAP thumbnail (or timeout). */
 async function measure(browser, lab, variant, bundle) {
   const name = `matrix-${variant}.ipynb`;
-  const swap = bundle ? `\nviz._bundle = open(${JSON.stringify(bundle)}, "rb").read()  # today's view` : '';
-  await putNotebook(lab, name, [`import attentionviz as av\ncap = av.load(${JSON.stringify(DATA)})\nviz = av.AttentionViz(cap)${swap}\nviz`]);
+  // Today's view: the old bundle as the trait's default, so the model opens with it
+  // (anywidget's initialize imports the bundle before any later trait update arrives).
+  const cls = bundle
+    ? `import traitlets\nclass View(av.AttentionViz):\n    _bundle = traitlets.Bytes(open(${JSON.stringify(bundle)}, "rb").read()).tag(sync=True)\n`
+    : 'View = av.AttentionViz\n';
+  await putNotebook(lab, name, [`import attentionviz as av\n${cls}cap = av.load(${JSON.stringify(DATA)})\nviz = View(cap)\nviz`]);
   const errors = [];
   const page = await newPage(browser, errors);
   const cdp = await page.context().newCDPSession(page);
@@ -64,7 +68,7 @@ async function measure(browser, lab, variant, bundle) {
     const box = view.getBoundingClientRect();
     const row = [...view.querySelectorAll('.av-cell[data-layer="0"]')];
     const scroller = view.querySelector('.av-matrix-scroll') ?? view.querySelector('.av-matrix');
-    return { visibleHeads: row.filter((c) => c.getBoundingClientRect().right <= box.right + 0.5).length, heads: row.length, hScroll: scroller.scrollWidth > scroller.clientWidth + 1 };
+    return { visibleHeads: row.filter((c) => c.getBoundingClientRect().right <= Math.min(box.right, window.innerWidth) + 0.5).length, heads: row.length, hScroll: scroller.scrollWidth > scroller.clientWidth + 1 };
   }));
   try {
     await page.waitForFunction(() => document.querySelector('.attentionviz')?.dataset.matrixSeconds, null, { timeout: UMAP_TIMEOUT, polling: 500 });
@@ -121,7 +125,8 @@ const fmt = (v, unit, digits = 1) => (v === null || v === undefined ? '—' : `$
 const ratio = (old, now) => (old && now ? `${(old / now).toFixed(1)}x faster` : '—');
 const heads = n.heads * (SHAPE === '8b' ? 32 : 16);
 const rows = [
-  row(`${heads} heads: every head drawn after the widget appears`, fmt(n.firstPicture, 's'), { baseline: fmt(b.firstPicture, 's'), ratio: ratio(b.firstPicture, n.firstPicture), goal: SHAPE === '1b' ? '<= 3 s' : '—', met: SHAPE === '1b' ? n.firstPicture <= 3 : null }),
+  row(`${heads} heads: every head drawn, from the view's mount (its own clock)`, fmt(n.pcaSeconds, 's', 2), { baseline: fmt(b.pcaSeconds, 's', 2), ratio: ratio(b.pcaSeconds, n.pcaSeconds), goal: SHAPE === '1b' ? '<= 3 s' : '—', met: SHAPE === '1b' ? n.pcaSeconds <= 3 : null }),
+  row(`${heads} heads: every head drawn, from the widget's element appearing (polled every 100 ms)`, fmt(n.firstPicture, 's'), { baseline: fmt(b.firstPicture, 's'), ratio: ratio(b.firstPicture, n.firstPicture) }),
   row(`${heads} heads: every UMAP thumbnail`, n.umapSeconds === null ? `not done in ${UMAP_TIMEOUT / 1000} s (${n.umapDone})` : fmt(n.umapSeconds, 's'), { baseline: b.umapSeconds === null ? `not done in ${UMAP_TIMEOUT / 1000} s (${b.umapDone})` : fmt(b.umapSeconds, 's'), ratio: ratio(b.umapSeconds, n.umapSeconds), goal: SHAPE === '1b' ? '<= 60 s' : '—', met: SHAPE === '1b' ? n.umapSeconds !== null && n.umapSeconds <= 60 : null }),
   row('page JS heap when filled', fmt(n.heapMB, 'MB', 0), { baseline: fmt(b.heapMB, 'MB', 0), goal: SHAPE === '1b' ? '<= 500 MB' : '<= 1 GB', met: n.heapMB <= (SHAPE === '1b' ? 500 : 1024) }),
   row('heads of layer 0 in view at 1,280 px (no horizontal scroll)', `${n.visibleHeads}/${n.heads}${n.hScroll ? ' (scrollbar)' : ''}`, { baseline: results.baseline ? `${b.visibleHeads}/${b.heads}${b.hScroll ? ' (scrollbar)' : ''}` : '—', goal: 'all', met: n.visibleHeads === n.heads && !n.hScroll }),
