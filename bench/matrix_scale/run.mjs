@@ -8,7 +8,7 @@
 //   (first: PYTHONPATH=python_shim .venv/bin/python bench/matrix_scale/make_data.py --shape 1b)
 // Not a timed test: prints a table and writes bench/RESULTS-matrix.md.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
