@@ -41,7 +41,7 @@ type Order = 'entropy' | 'distance' | 'offset';
 export class MatrixView {
   readonly element = h('div', { className: 'av-matrix' });
   private readonly note = h('div', { className: 'av-matrix-note', attrs: { role: 'status' } });
-  private readonly zoom = new ZoomControl((zoom, anchor) => this.applyZoom(zoom, anchor));
+  private readonly zoom = new ZoomControl((zoom, anchor) => this.applyZoom(zoom, anchor, true));
   private readonly scroller = h('div', { className: 'av-matrix-scroll' });
   private readonly headAxis = h('div', { className: 'av-matrix-axis av-matrix-heads' });
   private readonly layerAxis = h('div', { className: 'av-matrix-axis av-matrix-layers' });
@@ -152,7 +152,7 @@ export class MatrixView {
   }
 
   /** Size every cell for `zoom` (1 = every head of a layer fits the width), keeping the point under `anchor`. */
-  private applyZoom(zoom: number, anchor: { x: number; y: number } | null): void {
+  private applyZoom(zoom: number, anchor: { x: number; y: number } | null, gesture = false): void {
     const available = this.available();
     const nHeads = this.columns();
     this.zoom.setRange(maxZoom(available, nHeads));
@@ -177,6 +177,11 @@ export class MatrixView {
     // step); they are drawn sharp at their new size once it rests: redrawing every shown
     // cell per wheel step cost ~0.4 s a step at 512 heads (bench/matrix_scale).
     if (this.settle !== null) clearTimeout(this.settle);
+    this.settle = null;
+    if (!gesture) {
+      for (const cell of this.visible) this.draw(cell);
+      return;
+    }
     this.settle = setTimeout(() => {
       this.settle = null;
       for (const cell of this.visible) if (this.dirty.has(cell)) this.draw(cell);
