@@ -118,6 +118,20 @@ BENCHES: list[Bench] = [
         quick=[PY, "bench/bench_generate.py", "--prompts", "8", "--new", "16", "--repeat", "2"],
         full=[PY, "bench/bench_generate.py"],
     ),
+    Bench(
+        "matrix_scale",
+        "The matrix view of a 512-head (Llama-3.2-1B-shaped) capture, today's view in the same run",
+        # No small variant: the figures are about 512 heads and 32,000 tokens.
+        quick=["node", "bench/matrix_scale/run.mjs", "--umap-timeout=120"],
+        full=["node", "bench/matrix_scale/run.mjs"],
+        prepare=[
+            (
+                lambda _quick: (BENCH / "matrix_scale" / "data" / "1b.attnviz").exists(),
+                [PY, "bench/matrix_scale/make_data.py", "--shape", "1b"],
+            )
+        ],
+        takes_out=True,
+    ),
 ]
 NAMES = [b.name for b in BENCHES]
 

@@ -61,7 +61,7 @@ def test_table_has_one_line_per_row_in_runner_order(tmp_path: Path) -> None:
     assert "| capture | quick | 2026-01-01T10:00:00+00:00 | 2.5 min |" in text
     assert "[view.md](results/view.md)" in text
     assert "Modes: quick for capture, view (" in text
-    assert "Not run yet: lazy_open, transfer, layout, inference, generate." in text
+    assert "Not run yet: lazy_open, transfer, layout, inference, generate, matrix_scale." in text
 
 
 def test_bad_result_file_is_named(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@
  */
 import type { ViewChannel } from '../protocol/transport';
 import { decodeMatrix } from './decode';
+import { decodeThumbnails, type ThumbnailBatch } from './thumbnails';
 import type { QKMeta } from './traits';
 
 /** Which capture a head belongs to: the shown one, or the compare view's other one. */
@@ -45,5 +46,14 @@ export class QKSource {
     const { result, buffers } = await this.channel.request('qk', { layer, head, ...(rows ? { rows } : {}), ...(source === 'compare' ? { source } : {}) });
     if (buffers.length < 2) throw new Error('Q/K reply without its two buffers');
     return decodeHead(result, buffers[0], buffers[1]);
+  }
+
+  /**
+   * The host's 2D PCA of `heads` over their first `rows` tokens (protocol kind
+   * `thumbnails`); rejects where the host does not offer it (the view then lays them out).
+   */
+  async thumbnails(heads: Array<[number, number]>, rows: number, normalize: boolean, source: QKSourceName = 'capture'): Promise<ThumbnailBatch> {
+    const { result, buffers } = await this.channel.request('thumbnails', { heads, rows, normalize, ...(source === 'compare' ? { source } : {}) });
+    return decodeThumbnails(result, buffers[0]);
   }
 }

@@ -27,6 +27,14 @@ export interface ViewRequests {
   'onnx-chunk': { params: { file: string; offset: number }; result: { file: string; offset: number; size: number } };
   /** A standalone HTML page of this view; buffers [page bytes]. */
   html: { params: Record<string, never>; result: Record<string, never> };
+  /**
+   * 2D PCA of many heads at once, computed by the host (matrix view of a large model):
+   * buffers [float32 [heads, 2 n_tokens, 2]], queries first per head (model/thumbnails.ts).
+   */
+  thumbnails: {
+    params: { heads: Array<[number, number]>; rows: number; normalize: boolean; source?: 'compare' };
+    result: { heads: Array<[number, number]>; n_tokens: number };
+  };
 }
 
 /** Requests the host sends to the view (Python's viz.save); the view answers. */
@@ -48,6 +56,7 @@ export const VIEW_REQUEST_TIMEOUTS: { [K in keyof ViewRequests]: number } = {
   'onnx-files': 30_000,
   'onnx-chunk': 120_000,
   html: 300_000,
+  thumbnails: 120_000,
 };
 
 /** How long a standalone host waits for the view's export (Python's own default is its own). */

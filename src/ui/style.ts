@@ -75,9 +75,26 @@ export const css = /* css */ `
 /* A long model name gives way (ellipsis, full name on hover); the pickers never do. */
 .attentionviz .av-compare-title { font-weight: 600; color: var(--av-fg); min-width: 0; overflow: hidden; text-overflow: ellipsis; }
 .attentionviz .av-compare-status { overflow: hidden; text-overflow: ellipsis; }
-.attentionviz .av-matrix { padding: 8px; overflow: auto; max-height: 640px; }
-.attentionviz .av-matrix-grid { display: grid; gap: 4px; }
-.attentionviz .av-cell { display: flex; flex-direction: column; align-items: center; padding: 2px; margin: 0; border: 1px solid var(--av-border); border-radius: 3px; background: var(--av-bg); color: var(--av-fg); cursor: pointer; }
+.attentionviz .av-matrix { padding: 4px 8px 8px; }
+.attentionviz .av-matrix-bar { display: flex; align-items: center; gap: 10px; min-height: 24px; color: var(--av-muted); font-size: 11px; }
+.attentionviz .av-matrix-zoom { display: inline-flex; align-items: center; gap: 3px; flex: none; }
+.attentionviz .av-matrix-zoom-slider { width: 110px; }
+.attentionviz .av-matrix-zoom-button { font-size: 11px; padding: 0 5px; }
+.attentionviz .av-matrix-note { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.attentionviz .av-matrix-scroll { overflow: auto; max-height: 640px; position: relative; }
+.attentionviz .av-matrix-frame { display: inline-block; }
+.attentionviz .av-matrix-rows { display: flex; align-items: flex-start; }
+.attentionviz .av-matrix-axis { position: relative; flex: none; font-size: 10px; color: var(--av-muted); }
+.attentionviz .av-matrix-heads { margin-left: 30px; }
+.attentionviz .av-axis-label { position: absolute; white-space: nowrap; text-align: center; overflow: visible; }
+.attentionviz .av-matrix-layers .av-axis-label { left: 0; width: 100%; text-align: right; padding-right: 4px; box-sizing: border-box; }
+.attentionviz .av-matrix-grid { display: grid; gap: 0; }
+.attentionviz .av-cell { display: flex; flex-direction: column; align-items: center; padding: 1px; margin: 0 2px 2px 0; border: 1px solid var(--av-border); border-radius: 3px; background: var(--av-bg); color: var(--av-fg); cursor: pointer; overflow: hidden; min-width: 0; }
+.attentionviz .av-cell-strip { width: 100%; height: 3px; flex: none; background: transparent; }
+.attentionviz .av-matrix-small .av-cell-caption { display: none; }
+.attentionviz .av-matrix-small .av-cell { border-radius: 1px; position: relative; }
+.attentionviz .av-matrix-small .av-cell-strip { position: absolute; left: 0; right: 0; bottom: 0; }
+.attentionviz .av-cell-failed { border-color: #d33; }
 .attentionviz .av-cell:hover { border-color: #5b7cfa; }
 .attentionviz .av-cell canvas { display: block; }
 .attentionviz .av-cell-pending canvas { opacity: 0.35; }

@@ -1,54 +1,27 @@
 /**
  * The matrix view: every layer x head as a thumbnail of its joint Q/K layout, filling
- * in as layouts finish (PCA first, then the chosen method), with per-head summary
- * numbers and an order by them. Click a cell to open that head. With another model's
+ * in as layouts finish (a first picture of every head, then the chosen method; see
+ * matrix/fill.ts), with per-head summary numbers as captions, hover text and a colour
+ * strip (a heatmap when cells are tiny), and an order by them. Cells fit every head of
+ * a layer in the width; the zoom (matrix/zoom.ts) goes down to one head, points and
+ * token labels growing with it. Click a cell to open that head. With another model's
  * capture (`_compare`), `matrix_source` = 'compare' shows that model's heads; a click
  * then opens the compare view with the clicked head in the right panel.
  */
-import { jointLayout } from '../layout/joint';
-import { CancelledError } from '../layout/pool';
-import { isThumbnailPriority, thumbnailPriority } from '../layout/service';
-import type { LayoutMethod } from '../layout/types';
-import { headStats, type HeadStats } from '../compute/stats';
+import { isThumbnailPriority } from '../layout/service';
 import { checkPngScale, composeGridPng } from '../export/png';
-import type { HeadQK, QKSourceName } from '../model/qk_source';
-import { drawThumbnail, type MarkedPoints } from '../render/thumbnail';
+import type { QKSourceName } from '../model/qk_source';
+import { drawThumbnail } from '../render/thumbnail';
 import { h } from '../ui/dom';
-import { pointColors } from './coloring';
-import type { Theme } from '../ui/theme';
 import type { ViewContext } from './context';
+import { drawAxes } from './matrix/axes';
+import { fillGrid, type Cell } from './matrix/fill';
+import { heatColor, normalized, valueRange } from './matrix/heat';
+import { CellPainter } from './matrix/painter';
+import { AXIS_SIZE, CAPTION_PITCH, SCROLLBAR_ALLOWANCE, THUMBNAIL_TOKENS, anchoredScroll, canvasSide, leadingSequences, maxZoom, pitchAt, thumbnailTokens } from './matrix/sizing';
+import { ZoomControl, dragToPan } from './matrix/zoom';
 
-interface Cell {
-  layer: number;
-  head: number;
-  element: HTMLElement;
-  canvas: HTMLCanvasElement;
-  caption: HTMLElement;
-  stats: HeadStats | null;
-  /** The head's Q/K over the thumbnail's token sample, and its layout. */
-  qk: HeadQK | null;
-  positions: Float32Array | null;
-  method: string;
-}
-
-/** What a thumbnail draws: its layout, plus any typed-in tokens placed into it. */
-interface Drawn {
-  positions: Float32Array;
-  rgb: Float32Array;
-  marks: MarkedPoints | null;
-  added: number;
-}
-
-/** Q/K requests in flight at once: enough to keep workers busy, few enough to stay responsive. */
-const FETCH_CONCURRENCY = 2;
-/**
- * Thumbnails lay out at most this many tokens per head: the first whole sequences
- * (token rows are ordered by sequence). A 100 px thumbnail gains nothing from more,
- * and UMAP of every head of a large capture would take minutes. Opening a head lays
- * out all of its tokens.
- */
-export const THUMBNAIL_TOKENS = 1500;
-
+export { THUMBNAIL_TOKENS };
 /**
  * UMAP epochs of a thumbnail: the count umap-js (and umap.ts's default) uses for large
  * data (above 7,500 points); at a thumbnail's ~3,000 points the default would be 400
@@ -60,16 +33,32 @@ export const THUMBNAIL_TOKENS = 1500;
  */
 export const THUMBNAIL_EPOCHS = 200;
 
+/** Quiet time after the last zoom step before cells are redrawn at their new size (ms). */
+const ZOOM_SETTLE_MS = 120;
 const METHOD_LABELS: Record<string, string> = { umap: 'UMAP', tsne: 't-SNE' };
+type Order = 'entropy' | 'distance' | 'offset';
 
 export class MatrixView {
   readonly element = h('div', { className: 'av-matrix' });
+  private readonly note = h('div', { className: 'av-matrix-note', attrs: { role: 'status' } });
+  private readonly zoom = new ZoomControl((zoom, anchor) => this.applyZoom(zoom, anchor, true));
+  private readonly scroller = h('div', { className: 'av-matrix-scroll' });
+  private readonly headAxis = h('div', { className: 'av-matrix-axis av-matrix-heads' });
+  private readonly layerAxis = h('div', { className: 'av-matrix-axis av-matrix-layers' });
   private readonly grid = h('div', { className: 'av-matrix-grid' });
   private cells: Cell[] = [];
   private generation = 0;
-  private thumbSize = 96;
-  /** Point colours of the last (colour mode, point count, theme): the same for every cell. */
-  private coloring: { key: string; theme: Theme; rgb: Float32Array } | null = null;
+  private pitch = 96;
+  private thumbSize = 88;
+  /** Cells on screen (IntersectionObserver): only they hold a full-size canvas. */
+  private readonly visible = new Set<Cell>();
+  private readonly dirty = new Set<Cell>();
+  private readonly observer: IntersectionObserver;
+  private readonly resizer: ResizeObserver;
+  private lastWidth = 0;
+  private readonly stopPan: () => void;
+  private settle: ReturnType<typeof setTimeout> | null = null;
+  private readonly painter: CellPainter;
   /** The capture whose heads the cells show (fixed per start()). */
   private source: QKSourceName = 'capture';
 
@@ -77,8 +66,20 @@ export class MatrixView {
     private readonly ctx: ViewContext,
     private readonly onOpen: (layer: number, head: number, source: QKSourceName) => void,
   ) {
-    this.element.append(this.grid);
+    this.painter = new CellPainter(ctx, () => this.source);
+    const bar = h('div', { className: 'av-matrix-bar' }, this.zoom.element, this.note);
+    const frame = h('div', { className: 'av-matrix-frame' }, this.headAxis, h('div', { className: 'av-matrix-rows' }, this.layerAxis, this.grid));
+    this.scroller.append(frame);
+    this.element.append(bar, this.scroller);
     this.grid.addEventListener('keydown', (event) => this.onKey(event));
+    this.scroller.addEventListener('wheel', (event) => this.onWheel(event), { passive: false });
+    this.observer = new IntersectionObserver((entries) => this.onVisible(entries), { root: this.scroller, rootMargin: '64px' });
+    this.resizer = new ResizeObserver(() => {
+      const width = this.element.clientWidth;
+      if (width && Math.abs(width - this.lastWidth) > 4 && this.cells.length) this.applyZoom(this.zoom.value, null);
+    });
+    this.resizer.observe(this.element);
+    this.stopPan = dragToPan(this.scroller, () => this.zoom.value > 1);
   }
 
   /**
@@ -96,39 +97,114 @@ export class MatrixView {
     event.stopPropagation(); // the view's own arrow keys step heads in the head view
   }
 
+  /** Ctrl+wheel (and a trackpad pinch, which arrives as one) zooms at the pointer; a plain wheel scrolls. */
+  private onWheel(event: WheelEvent): void {
+    if (!event.ctrlKey && !event.metaKey) return;
+    event.preventDefault();
+    const box = this.scroller.getBoundingClientRect();
+    this.zoom.wheel(event.deltaY, { x: event.clientX - box.left, y: event.clientY - box.top });
+  }
+
   private columns(): number {
     return this.ctx.captureInfo(this.source).nHeads;
+  }
+
+  /** Width the cells share: the view's, less the layer axis and room for a vertical scrollbar. */
+  private available(): number {
+    this.lastWidth = this.element.clientWidth;
+    return Math.max(240, (this.lastWidth || 900) - 16 - AXIS_SIZE - SCROLLBAR_ALLOWANCE);
   }
 
   /** (Re)build every cell and start computing layouts for the current settings. */
   start(): void {
     const generation = ++this.generation;
-    this.coloring = null; // the token table may have changed
+    this.painter.reset(); // the token table may have changed
     this.source = this.ctx.model.get('matrix_source') === 'compare' && this.ctx.compareCapture() ? 'compare' : 'capture';
     const { nLayers, nHeads } = this.ctx.captureInfo(this.source);
     this.element.dataset.source = this.source;
-    const available = Math.max(320, this.element.clientWidth || 900) - 40;
-    this.thumbSize = Math.max(48, Math.min(120, Math.floor(available / nHeads) - 8));
     this.ctx.cancelLayouts((_key, priority) => isThumbnailPriority(priority));
+    for (const cell of this.cells) this.observer.unobserve(cell.element);
+    this.visible.clear();
+    this.dirty.clear();
     this.cells = [];
     for (let layer = 0; layer < nLayers; layer++) {
       for (let head = 0; head < nHeads; head++) {
-        const canvas = h('canvas', { attrs: { width: String(this.thumbSize), height: String(this.thumbSize) } });
+        const canvas = h('canvas', { attrs: { width: '1', height: '1' } });
+        const strip = h('div', { className: 'av-cell-strip' });
         const caption = h('div', { className: 'av-cell-caption' }, `L${layer} H${head}`);
         const element = h(
           'button',
           { className: 'av-cell av-cell-pending', title: `layer ${layer}, head ${head}: open`, attrs: { type: 'button', 'data-layer': String(layer), 'data-head': String(head) } },
           canvas,
+          strip,
           caption,
         );
         const source = this.source;
         element.addEventListener('click', () => this.onOpen(layer, head, source));
-        this.cells.push({ layer, head, element, canvas, caption, stats: null, qk: null, positions: null, method: '' });
+        const cell: Cell = { layer, head, element, canvas, caption, strip, stats: null, qk: null, positions: null, method: '' };
+        this.cells.push(cell);
+        this.observer.observe(element);
       }
     }
+    this.applyZoom(this.zoom.value, null);
     this.arrange();
-    for (const cell of this.cells) this.clear(cell);
-    void this.fill(generation);
+    void this.fill(generation, nLayers * nHeads);
+  }
+
+  /** Size every cell for `zoom` (1 = every head of a layer fits the width), keeping the point under `anchor`. */
+  private applyZoom(zoom: number, anchor: { x: number; y: number } | null, gesture = false): void {
+    const available = this.available();
+    const nHeads = this.columns();
+    this.zoom.setRange(maxZoom(available, nHeads));
+    const before = this.pitch;
+    this.pitch = pitchAt(available, nHeads, this.zoom.value === zoom ? zoom : this.zoom.value);
+    this.thumbSize = canvasSide(this.pitch);
+    this.element.dataset.pitch = String(this.pitch);
+    this.element.dataset.zoom = this.zoom.value.toFixed(2);
+    this.element.classList.toggle('av-matrix-small', this.pitch < CAPTION_PITCH);
+    this.grid.style.gridTemplateColumns = `repeat(${nHeads}, ${this.pitch}px)`;
+    this.grid.style.gridAutoRows = this.pitch < CAPTION_PITCH ? `${this.pitch}px` : 'auto';
+    for (const cell of this.cells) {
+      cell.canvas.style.width = cell.canvas.style.height = `${this.thumbSize}px`;
+      this.dirty.add(cell);
+    }
+    this.axes();
+    if (anchor && before !== this.pitch) {
+      this.scroller.scrollLeft = anchoredScroll(this.scroller.scrollLeft, anchor.x, before, this.pitch);
+      this.scroller.scrollTop = anchoredScroll(this.scroller.scrollTop, anchor.y, before, this.pitch);
+    }
+    // While the zoom moves, the browser scales the canvases as they are (one layout per
+    // step); they are drawn sharp at their new size once it rests: redrawing every shown
+    // cell per wheel step cost ~0.4 s a step at 512 heads (bench/matrix_scale).
+    if (this.settle !== null) clearTimeout(this.settle);
+    this.settle = null;
+    if (!gesture) {
+      for (const cell of this.visible) this.draw(cell);
+      return;
+    }
+    this.settle = setTimeout(() => {
+      this.settle = null;
+      for (const cell of this.visible) if (this.dirty.has(cell)) this.draw(cell);
+    }, ZOOM_SETTLE_MS);
+  }
+
+  private axes(): void {
+    const { nLayers, nHeads } = this.ctx.captureInfo(this.source);
+    drawAxes(this.headAxis, this.layerAxis, nLayers, nHeads, this.pitch, this.ctx.model.get('matrix_order') === 'index' && this.pitch < CAPTION_PITCH);
+  }
+
+  private onVisible(entries: IntersectionObserverEntry[]): void {
+    for (const entry of entries) {
+      const cell = this.cells.find((c) => c.element === entry.target);
+      if (!cell) continue;
+      if (entry.isIntersecting) {
+        this.visible.add(cell);
+        if (this.dirty.has(cell) && this.settle === null) this.draw(cell);
+      } else if (this.visible.delete(cell)) {
+        [cell.canvas.width, cell.canvas.height] = [1, 1]; // off screen: free its pixels
+        this.dirty.add(cell);
+      }
+    }
   }
 
   /** Cell order and grid shape follow `matrix_order`. */
@@ -136,14 +212,16 @@ export class MatrixView {
     const order = this.ctx.model.get('matrix_order');
     const sorted = [...this.cells];
     if (order !== 'index') sorted.sort((a, b) => (a.stats?.[order] ?? Infinity) - (b.stats?.[order] ?? Infinity));
-    this.grid.style.gridTemplateColumns = `repeat(${this.columns()}, ${this.thumbSize + 6}px)`;
     this.grid.replaceChildren(...sorted.map((cell) => cell.element));
+    this.axes();
   }
 
-  /** Redraw thumbnails with the current colours and theme. */
+  /** Redraw thumbnails with the current colours, theme and search. */
   redraw(): void {
-    this.coloring = null;
-    for (const cell of this.cells) this.draw(cell);
+    this.painter.reset();
+    for (const cell of this.cells) this.dirty.add(cell);
+    for (const cell of this.visible) this.draw(cell);
+    this.searchNote();
   }
 
   stop(): void {
@@ -153,102 +231,78 @@ export class MatrixView {
 
   dispose(): void {
     this.stop();
+    this.observer.disconnect();
+    this.resizer.disconnect();
+    this.stopPan();
+    if (this.settle !== null) clearTimeout(this.settle);
     this.element.remove();
   }
 
-  /**
-   * Phase 1 fetches every head and draws its PCA (on this thread: milliseconds per
-   * head). Phase 2, once every PCA thumbnail is drawn, queues the chosen method for
-   * every head in the worker pool (in cell order): posting them earlier would have two
-   * workers compete with phase 1 for the cores. Then this thread computes the per-head
-   * summary numbers (captions, and the order when sorted by them).
-   */
-  private async fill(generation: number): Promise<void> {
+  private async fill(generation: number, total: number): Promise<void> {
     const method = this.ctx.model.get('projection');
-    const total = this.cells.length;
     const started = performance.now();
-    let pcaDone = 0;
-    let methodDone = 0;
-    const report = (): void => {
-      if (generation !== this.generation || this.ctx.model.get('view') !== 'matrix') return;
-      const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      const tail = method === 'pca' ? '' : ` · ${METHOD_LABELS[method] ?? method} ${methodDone}/${total}`;
-      this.ctx.setStatus(`${total} heads · PCA ${pcaDone}/${total}${tail} · ${seconds} s`);
-      this.ctx.root.dataset.matrixPca = String(pcaDone);
-      this.ctx.root.dataset.matrixDone = String(method === 'pca' ? pcaDone : methodDone);
-    };
-    report();
-    const pcaParams = { ...this.ctx.layoutParams('pca'), dims: 2 as const };
-    const params = { ...this.ctx.layoutParams(method), dims: 2 as const, ...(method === 'umap' ? { nEpochs: THUMBNAIL_EPOCHS } : {}) };
-    // The sample: whole sequences from the start, up to THUMBNAIL_TOKENS tokens.
-    const sequences: number[][] = [];
-    let rows = 0;
-    for (const sequence of this.ctx.tokens?.rowsBySeq.values() ?? []) {
-      const end = Math.max(...sequence) + 1;
-      if (sequences.length && end > THUMBNAIL_TOKENS) break;
-      sequences.push(sequence);
-      rows = Math.max(rows, end);
-    }
+    const budget = thumbnailTokens(total);
+    const { sequences, rows } = leadingSequences(this.ctx.tokens?.rowsBySeq.values() ?? [], budget);
     this.ctx.root.dataset.matrixTokens = String(rows);
-    const source = this.source;
-    const { causal, scale } = this.ctx.captureInfo(source);
-    // Hosts answer with the first `rows` tokens only (see QKSource.fetch).
-    await this.eachHead(generation, rows, async (cell, qk) => {
-      const positions = this.ctx.cachedLayout(qk, pcaParams, source) ?? jointLayout(qk.queries, qk.keys, qk.nTokens, qk.dHead, pcaParams);
-      if (generation !== this.generation) return;
-      cell.qk = qk;
-      this.set(cell, positions, 'pca');
-      pcaDone++;
-      report();
-      await yieldToPage(); // let the page breathe between heads
+    const live = (): boolean => generation === this.generation;
+    const allTokens = this.ctx.tokens?.length ?? rows;
+    await fillGrid({
+      ctx: this.ctx,
+      source: this.source,
+      cells: this.cells,
+      rows,
+      sequences,
+      epochs: THUMBNAIL_EPOCHS,
+      live,
+      set: (cell, positions, how) => this.set(cell, positions, how),
+      statsReady: (cell) => this.caption(cell),
+      failed: (cell, error) => {
+        cell.caption.textContent = `L${cell.layer} H${cell.head}: ${error instanceof Error ? error.message : String(error)}`;
+        cell.element.classList.add('av-cell-failed');
+        cell.element.title = cell.caption.textContent;
+      },
+      progress: ({ pca, method: done, stats, kernel, streamed }) => {
+        if (!live()) return;
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        const root = this.ctx.root.dataset;
+        root.matrixPca = String(pca);
+        root.matrixDone = String(method === 'pca' ? pca : done);
+        root.matrixStats = String(stats);
+        root.matrixKernel = String(kernel);
+        if (pca === total && !root.matrixPcaSeconds) root.matrixPcaSeconds = ((performance.now() - started) / 1000).toFixed(2);
+        if (method !== 'pca' && done === total && !root.matrixSeconds) root.matrixSeconds = ((performance.now() - started) / 1000).toFixed(2);
+        if (this.ctx.model.get('view') === 'matrix') {
+          const tail = method === 'pca' ? '' : ` · ${METHOD_LABELS[method] ?? method} ${done}/${total}`;
+          this.ctx.setStatus(`${total} heads · PCA ${pca}/${total}${tail} · ${seconds} s`);
+        }
+        this.degradedNote(rows, allTokens, kernel, streamed);
+        if (stats === total && this.ctx.model.get('matrix_order') !== 'index') this.arrange();
+      },
     });
-    if (generation !== this.generation) return;
-    if (pcaDone === total) this.ctx.root.dataset.matrixPcaSeconds = ((performance.now() - started) / 1000).toFixed(2);
-    // Phase 2, on every fetched head (its Q/K kept in the cell), in cell order: the
-    // workers run the method layouts...
-    const heads = this.cells.flatMap((cell) => (cell.qk ? [{ cell, qk: cell.qk }] : []));
-    if (method !== 'pca') {
-      for (const [index, { cell, qk }] of heads.entries()) {
-        this.ctx
-          .layout(qk, params, thumbnailPriority(index), undefined, source)
-          .then((positions) => {
-            if (generation !== this.generation) return;
-            this.set(cell, positions, method);
-            methodDone++;
-            report();
-            if (methodDone === total) this.ctx.root.dataset.matrixSeconds = ((performance.now() - started) / 1000).toFixed(2);
-          })
-          .catch(ignoreCancel);
-      }
-    }
-    // ...while this thread adds the summary numbers (pictures first: they need the same thread).
-    for (const { cell, qk } of heads) {
-      if (generation !== this.generation) return;
-      cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, sequences, scale, causal);
-      this.caption(cell);
-      await yieldToPage();
-    }
-    if (generation !== this.generation) return;
-    this.ctx.root.dataset.matrixStats = String(heads.length);
-    if (this.ctx.model.get('matrix_order') !== 'index') this.arrange();
+    if (live()) this.recaption(); // the strip's colour range spans every head now
   }
 
-  /** Fetch every cell's Q/K (a few requests in flight) and hand each to `work`. */
-  private async eachHead(generation: number, rows: number, work: (cell: Cell, qk: HeadQK) => Promise<void>): Promise<void> {
-    const queue = [...this.cells];
-    const next = async (): Promise<void> => {
-      for (let cell = queue.shift(); cell; cell = queue.shift()) {
-        if (generation !== this.generation) return;
-        try {
-          const qk = await this.ctx.qk.fetch(cell.layer, cell.head, rows || undefined, this.source);
-          if (generation !== this.generation) return;
-          await work(cell, qk);
-        } catch (error) {
-          cell.caption.textContent = `L${cell.layer} H${cell.head}: ${error instanceof Error ? error.message : String(error)}`;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: FETCH_CONCURRENCY }, next));
+  /** Say when a big model's grid shows less than all of it (never a silent cut). */
+  private degradedNote(rows: number, allTokens: number, kernel: boolean, streamed: boolean): void {
+    const parts: string[] = [];
+    if (rows < Math.min(allTokens, THUMBNAIL_TOKENS)) parts.push(`${this.cells.length} heads: each thumbnail lays out the first ${rows.toLocaleString('en-US')} of ${allTokens.toLocaleString('en-US')} tokens (open a head for all)`);
+    if (kernel) parts.push('first pictures: PCA computed in the kernel');
+    if (streamed) parts.push('too large to keep every head in the page: Q/K streamed, typed text not placed in every thumbnail');
+    this.note.dataset.degraded = String(rows < allTokens && rows < THUMBNAIL_TOKENS);
+    this.note.textContent = parts.join(' · ');
+    this.searchNote();
+  }
+
+  private searchNote(): void {
+    const search = this.ctx.model.get('search').trim();
+    this.element.dataset.searchMatches = '';
+    const old = this.note.querySelector('.av-matrix-search');
+    old?.remove();
+    if (!search) return;
+    const rows = Number(this.ctx.root.dataset.matrixTokens ?? 0);
+    const matches = this.ctx.searchMatches().filter((row) => row < rows).length;
+    this.element.dataset.searchMatches = String(matches);
+    this.note.prepend(h('span', { className: 'av-matrix-search' }, `${matches} tokens match "${search}" in every thumbnail${this.note.textContent ? ' · ' : ''}`));
   }
 
   private set(cell: Cell, positions: Float32Array, method: string): void {
@@ -256,7 +310,8 @@ export class MatrixView {
     cell.method = method;
     cell.element.classList.remove('av-cell-pending');
     cell.element.dataset.method = method;
-    this.draw(cell);
+    this.dirty.add(cell);
+    if (this.visible.has(cell)) this.draw(cell);
   }
 
   private caption(cell: Cell): void {
@@ -264,75 +319,32 @@ export class MatrixView {
     const order = this.ctx.model.get('matrix_order');
     if (!stats) return;
     // The number the cells are sorted by (entropy when in layer x head order).
-    const value = order === 'distance' ? `dist ${stats.distance.toFixed(2)}` : order === 'offset' ? `off ${stats.offset.toFixed(1)}` : `H ${stats.entropy.toFixed(2)}`;
+    const shown: Order = order === 'index' ? 'entropy' : order;
+    const value = shown === 'distance' ? `dist ${stats.distance.toFixed(2)}` : shown === 'offset' ? `off ${stats.offset.toFixed(1)}` : `H ${stats.entropy.toFixed(2)}`;
     // Two lines under a small thumbnail ("L0 H3" over "H 2.31"); the text reads "L0 H3 · H 2.31".
     cell.caption.replaceChildren(h('span', {}, `L${cell.layer} H${cell.head}`), h('span', { className: 'av-cell-sep' }, ' · '), h('span', {}, value));
+    const range = valueRange(this.cells.flatMap((c) => (c.stats ? [c.stats[shown]] : [])));
+    cell.strip.style.background = heatColor(normalized(stats[shown], range));
+    cell.strip.dataset.value = String(stats[shown]);
     const open = this.source === 'compare' ? 'click to open beside the shown head' : 'click to open';
-    cell.element.title = `layer ${cell.layer}, head ${cell.head}\nattention entropy ${stats.entropy.toFixed(3)} nats\nquery-key centroid distance ${stats.distance.toFixed(3)}\nmean attended offset ${stats.offset.toFixed(2)} tokens\n${open}`;
-  }
-
-  private clear(cell: Cell): void {
-    const context = cell.canvas.getContext('2d');
-    if (!context) return;
-    context.fillStyle = this.ctx.theme.background;
-    context.fillRect(0, 0, cell.canvas.width, cell.canvas.height);
+    cell.element.title = `layer ${cell.layer}, head ${cell.head}\nattention entropy ${stats.entropy.toFixed(3)} nats\nquery-key centroid distance ${stats.distance.toFixed(3)}\nmean attended offset ${stats.offset.toFixed(2)} tokens\n(strip: ${shown})\n${open}`;
   }
 
   private draw(cell: Cell): void {
-    const drawn = this.drawn(cell);
-    if (!drawn) return this.clear(cell);
-    drawThumbnail(cell.canvas, drawn.positions, 2, drawn.rgb, this.ctx.theme.background, 1, drawn.marks);
+    this.dirty.delete(cell);
+    const side = this.thumbSize;
+    if (cell.canvas.width !== side) [cell.canvas.width, cell.canvas.height] = [side, side];
+    const drawn = this.painter.drawn(cell);
+    if (!drawn) {
+      const context = cell.canvas.getContext('2d');
+      if (context) {
+        context.fillStyle = this.ctx.theme.background;
+        context.fillRect(0, 0, side, side);
+      }
+      return;
+    }
+    drawThumbnail(cell.canvas, drawn.positions, 2, drawn.rgb, this.ctx.theme.background, 1, drawn.marks, this.painter.extras(drawn, side));
     cell.element.dataset.added = String(drawn.added);
-  }
-
-  /**
-   * A cell's layout and colours; text typed into the view (this capture's model) is
-   * placed into this capture's thumbnails as into the head view, and drawn ringed.
-   */
-  private drawn(cell: Cell): Drawn | null {
-    if (!cell.positions) return null;
-    const n = cell.positions.length / 4;
-    const added = this.source === 'capture' ? this.ctx.added : null;
-    const m = added?.count() ?? 0;
-    if (added && m > 0 && cell.qk) {
-      try {
-        const params = { method: cell.method as LayoutMethod, dims: 2 as const, normalize: this.ctx.model.get('normalize') };
-        const { positions, marked } = added.augment(cell.qk, cell.positions, params);
-        return { positions, rgb: this.colors(n, m), marks: marked ? { marked, ring: this.ctx.theme.ring } : null, added: m };
-      } catch {
-        // A head the typed-text model does not fit (the head view says why): capture tokens only.
-      }
-    }
-    return { positions: cell.positions, rgb: this.colors(n, 0), marks: null, added: 0 };
-  }
-
-  /**
-   * Colours of the thumbnails' points, computed once for all cells: the first `n` tokens,
-   * then (m > 0) the m typed-in rows, which follow the capture's rows in the token table;
-   * queries first, then keys, as the layouts are.
-   */
-  private colors(n: number, m: number): Float32Array {
-    const mode = this.ctx.model.get('color_by');
-    const key = `${mode}|${n}|${m}`;
-    const theme = this.ctx.theme;
-    if (this.coloring?.key !== key || this.coloring.theme !== theme) {
-      const table = m > 0 ? this.ctx.headTokens() : null;
-      let rgb: Float32Array;
-      if (!table) {
-        rgb = pointColors(mode, this.ctx.tokens, n, theme).rgb;
-      } else {
-        const total = table.length; // capture rows, then the m typed-in ones
-        const all = pointColors(mode, table, total, theme).rgb;
-        rgb = new Float32Array(6 * (n + m));
-        const rows = [...Array(n).keys(), ...Array.from({ length: m }, (_, i) => total - m + i)];
-        rows.forEach((row, i) => {
-          rgb.set(all.subarray(3 * row, 3 * row + 3), 3 * i); // query
-          rgb.set(all.subarray(3 * (total + row), 3 * (total + row) + 3), 3 * (n + m + i)); // key
-        });
-      }
-      this.coloring = { key, theme, rgb };
-    }
-    return this.coloring.rgb;
   }
 
   /**
@@ -346,7 +358,7 @@ export class MatrixView {
     const shown = [...this.grid.children].map((element) => this.cells.find((cell) => cell.element === element)!);
     const cells = shown.map((cell) => {
       const image = h('canvas', { attrs: { width: String(Math.round(this.thumbSize * scale)), height: String(Math.round(this.thumbSize * scale)) } });
-      const drawn = this.drawn(cell);
+      const drawn = this.painter.drawn(cell);
       if (drawn) drawThumbnail(image, drawn.positions, 2, drawn.rgb, background, scale, drawn.marks);
       return { image, caption: cell.caption.textContent ?? '' };
     });
@@ -366,26 +378,4 @@ export class MatrixView {
   recaption(): void {
     for (const cell of this.cells) this.caption(cell);
   }
-}
-
-/**
- * Let the browser run its other tasks (input, timers, paint) before the next head: a
- * MessageChannel task, queued behind whatever is already waiting, as React's scheduler
- * does. Not setTimeout(0), which browsers clamp to 4 ms once nested (72 heads would
- * wait ~0.3 s for nothing), nor scheduler.yield(), whose continuation runs ahead of
- * waiting timers and starved them for the whole PCA phase.
- */
-function yieldToPage(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
-}
-
-function ignoreCancel(error: unknown): void {
-  if (!(error instanceof CancelledError)) console.error(error);
 }

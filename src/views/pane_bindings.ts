@@ -119,6 +119,7 @@ export function bindPanes(ctx: ViewContext, panes: Panes, shown: ShownControls, 
   });
   listen(['_selected_rows', 'top_k', 'scale', 'mask', 'search'], emphasis);
   listen(['matrix_source'], restartMatrix);
+  listen(['search'], () => matrixView.redraw()); // matches marked in every thumbnail, with their count
   listen(['matrix_order'], () => {
     matrixView.recaption();
     matrixView.arrange();

@@ -27,6 +27,7 @@ from .kernel_view import KernelLayoutView
 from .router import Router
 from .selection import rows_of, selection_frame
 from .text_input import OnnxFiles, added_frame
+from .thumbnails import thumbnail_reply
 from .traits import SETTABLE
 from .wire import head_payload, rows_to_bytes
 
@@ -226,6 +227,7 @@ class AttentionViz(KernelLayoutView):
             "onnx-files": self._reply_onnx_files,
             "onnx-chunk": self._reply_onnx_chunk,
             "html": self._reply_html,
+            "thumbnails": self._reply_thumbnails,
         }
 
     def _reply_qk(self, request: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
@@ -239,6 +241,11 @@ class AttentionViz(KernelLayoutView):
         capture = self._compare_capture if other else None
         meta, queries, keys = self._head_payload(layer, head, rows, capture)
         return meta, [queries, keys]
+
+    def _reply_thumbnails(self, request: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+        """2D PCA of many heads at once (matrix view of a large model, thumbnails.py)."""
+        other = request.get("source") == "compare" and self._compare_capture is not None
+        return thumbnail_reply(self._compare_capture if other else self._capture, request)
 
     def _reply_image(self, request: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
         """PNG bytes of image ``seq`` as the model saw it (the image view)."""
