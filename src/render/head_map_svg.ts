@@ -70,3 +70,76 @@ export function drawHeadMap(points: HeadMapPoint[], width: number, height: numbe
   svg.append(...circles);
   return { svg, circles };
 }
+
+/**
+ * Wheel zooms the picture around the cursor (points keep their size on screen, so crowded
+ * heads come apart), drag pans, double-click fits it again. A drag never counts as a click
+ * on the point it started on. Returns the removal.
+ */
+export function bindZoom(picture: HeadMapPicture, width: number, height: number): () => void {
+  const { svg, circles } = picture;
+  const radius = Number(circles[0]?.getAttribute('r') ?? 4);
+  let view = { x: 0, y: 0, w: width, h: height };
+  const apply = (): void => {
+    svg.setAttribute('viewBox', `${view.x} ${view.y} ${view.w} ${view.h}`);
+    const r = String(radius * (view.w / width));
+    for (const circle of circles) circle.setAttribute('r', r);
+    svg.dataset.zoom = (width / view.w).toFixed(3);
+  };
+  const toView = (event: MouseEvent): [number, number] => {
+    const box = svg.getBoundingClientRect();
+    return [view.x + ((event.clientX - box.left) / (box.width || width)) * view.w, view.y + ((event.clientY - box.top) / (box.height || height)) * view.h];
+  };
+  const onWheel = (event: WheelEvent): void => {
+    event.preventDefault();
+    const factor = Math.exp(Math.max(-1, Math.min(1, event.deltaY / 300)));
+    const w = Math.max(width / 64, Math.min(width, view.w * factor));
+    const [px, py] = toView(event);
+    const f = w / view.w;
+    view = { x: px - (px - view.x) * f, y: py - (py - view.y) * f, w, h: view.h * f };
+    apply();
+  };
+  let drag: { x: number; y: number; view: typeof view; moved: boolean } | null = null;
+  let dragged = false;
+  const onDown = (event: PointerEvent): void => {
+    drag = { x: event.clientX, y: event.clientY, view, moved: false };
+    dragged = false;
+  };
+  const onMove = (event: PointerEvent): void => {
+    if (!drag || !(event.buttons & 1)) return;
+    const dx = event.clientX - drag.x;
+    const dy = event.clientY - drag.y;
+    if (!drag.moved && Math.hypot(dx, dy) < 4) return;
+    drag.moved = true;
+    const scale = view.w / (svg.getBoundingClientRect().width || width);
+    view = { ...drag.view, x: drag.view.x - dx * scale, y: drag.view.y - dy * scale };
+    apply();
+  };
+  const onUp = (): void => {
+    dragged = drag?.moved ?? false;
+    drag = null;
+  };
+  const onClick = (event: MouseEvent): void => {
+    if (!dragged) return;
+    dragged = false;
+    event.stopPropagation(); // the end of a pan, not a click on a point
+  };
+  const onDouble = (): void => {
+    view = { x: 0, y: 0, w: width, h: height };
+    apply();
+  };
+  svg.addEventListener('wheel', onWheel, { passive: false });
+  svg.addEventListener('pointerdown', onDown);
+  svg.addEventListener('pointermove', onMove);
+  svg.addEventListener('pointerup', onUp);
+  svg.addEventListener('click', onClick, true);
+  svg.addEventListener('dblclick', onDouble);
+  return () => {
+    svg.removeEventListener('wheel', onWheel);
+    svg.removeEventListener('pointerdown', onDown);
+    svg.removeEventListener('pointermove', onMove);
+    svg.removeEventListener('pointerup', onUp);
+    svg.removeEventListener('click', onClick, true);
+    svg.removeEventListener('dblclick', onDouble);
+  };
+}

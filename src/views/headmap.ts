@@ -8,7 +8,7 @@
 import { hexToRgb, rampColor, type RGB } from '../compute/colors';
 import { jointLayout } from '../layout/joint';
 import type { HeadMapData } from '../model/head_map';
-import { drawHeadMap, type HeadMapPicture } from '../render/head_map_svg';
+import { bindZoom, drawHeadMap, type HeadMapPicture } from '../render/head_map_svg';
 import { drawThumbnail } from '../render/thumbnail';
 import { h } from '../ui/dom';
 import { pointColors } from './coloring';
@@ -39,6 +39,7 @@ export class HeadMapView {
   private readonly thumbnails = new Map<number, Promise<HTMLCanvasElement>>();
   private hovered = -1;
   private disposed = false;
+  private unbindZoom: (() => void) | null = null;
 
   constructor(
     private readonly ctx: ViewContext,
@@ -90,6 +91,8 @@ export class HeadMapView {
     const width = Math.max(320, Math.min(900, (this.element.clientWidth || 720) - 16));
     const height = Math.round(Math.min(560, width * 0.72));
     this.picture = drawHeadMap(points, width, height, this.ctx.theme.background);
+    this.unbindZoom?.();
+    this.unbindZoom = bindZoom(this.picture, width, height);
     this.picture.circles.forEach((circle, i) => this.bindPoint(circle, i));
     this.plot.replaceChildren(this.picture.svg, this.tooltip);
     this.showLegend(data);
@@ -110,7 +113,8 @@ export class HeadMapView {
   /** The map as a PNG, `scale` x its size on screen. */
   async exportPng(scale: number): Promise<Blob> {
     const svg = await this.exportSvg();
-    const { width, height } = this.picture!.svg.viewBox.baseVal;
+    const width = Number(this.picture!.svg.getAttribute('width'));
+    const height = Number(this.picture!.svg.getAttribute('height'));
     const url = URL.createObjectURL(svg);
     try {
       const image = new Image();
@@ -126,6 +130,7 @@ export class HeadMapView {
 
   dispose(): void {
     this.disposed = true;
+    this.unbindZoom?.();
     this.element.remove();
   }
 
@@ -156,7 +161,7 @@ export class HeadMapView {
       h('span', {}, low),
       bar,
       h('span', {}, high),
-      h('span', { className: 'av-headmap-hint' }, ' · near = similar attention · hover for numbers, click to open'),
+      h('span', { className: 'av-headmap-hint' }, ' · near = similar attention · hover for numbers, click to open · wheel zooms, drag pans, double-click fits'),
     );
   }
 
@@ -203,9 +208,12 @@ export class HeadMapView {
       h('div', { className: 'av-tooltip-detail' }, 'click to open'),
     );
     this.tooltip.style.display = 'block';
-    const cx = Number(circle.getAttribute('cx'));
-    const cy = Number(circle.getAttribute('cy'));
-    const width = Number(this.picture?.svg.getAttribute('width') ?? 0);
+    // where the point is on screen (the map may be zoomed), relative to the plot
+    const box = circle.getBoundingClientRect();
+    const frame = this.plot.getBoundingClientRect();
+    const cx = box.left + box.width / 2 - frame.left;
+    const cy = box.top + box.height / 2 - frame.top;
+    const width = frame.width;
     this.tooltip.style.left = `${cx + 190 > width ? Math.max(0, cx - 190) : cx + 12}px`;
     this.tooltip.style.top = `${Math.max(0, cy - 20)}px`;
     this.thumbnail(index)
