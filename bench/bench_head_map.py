@@ -99,7 +99,7 @@ def agreement() -> list[str]:
     except ImportError as error:
         return [f"| Hellinger vs JSD on MiniLM | skipped ({error}) | | |"]
     model, tokenizer = load_minilm()
-    cap = av.capture(model, tokenizer, sentences(200), progress=False)
+    cap = av.capture(model, tokenizer, sentences(128), progress=False)
     heads = [(la, h) for la in range(cap.n_layers) for h in range(cap.n_heads)]
     weights, sample = sample_weights(cap, heads)
     jsd = pairwise_jsd(weights, sample)

@@ -115,7 +115,9 @@ export const css = /* css */ `
 .attentionviz .av-notice.av-visible { display: block; }
 /* the head map view */
 .attentionviz .av-headmap { padding: 8px; }
-.attentionviz .av-headmap-legend { display: flex; align-items: center; gap: 6px; font-size: 12px; color: var(--av-muted); margin-bottom: 6px; }
+.attentionviz .av-headmap-legend { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; font-size: 12px; color: var(--av-muted); margin-bottom: 6px; }
+.attentionviz .av-headmap-legend > span { white-space: nowrap; }
+.attentionviz .av-headmap-hint { margin-left: 12px; }
 .attentionviz .av-headmap-ramp { display: inline-block; width: 120px; height: 10px; border-radius: 2px; }
 .attentionviz .av-headmap-point { cursor: pointer; }
 .attentionviz .av-headmap-point:hover, .attentionviz .av-headmap-point:focus { stroke: var(--av-fg); stroke-width: 2; outline: none; }

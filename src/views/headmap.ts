@@ -161,7 +161,7 @@ export class HeadMapView {
       h('span', {}, low),
       bar,
       h('span', {}, high),
-      h('span', { className: 'av-headmap-hint' }, ' · near = similar attention · hover for numbers, click to open · wheel zooms, drag pans, double-click fits'),
+      h('span', { className: 'av-headmap-hint' }, 'near = alike attention · hover: numbers · click: open · wheel: zoom · drag: pan · double-click: fit'),
     );
   }
 
@@ -213,9 +213,10 @@ export class HeadMapView {
     const frame = this.plot.getBoundingClientRect();
     const cx = box.left + box.width / 2 - frame.left;
     const cy = box.top + box.height / 2 - frame.top;
-    const width = frame.width;
-    this.tooltip.style.left = `${cx + 190 > width ? Math.max(0, cx - 190) : cx + 12}px`;
-    this.tooltip.style.top = `${Math.max(0, cy - 20)}px`;
+    const tip = this.tooltip.getBoundingClientRect();
+    // beside the point, on the side with room; above it when it would run off the bottom
+    this.tooltip.style.left = `${cx + 12 + tip.width > frame.width ? Math.max(0, cx - 12 - tip.width) : cx + 12}px`;
+    this.tooltip.style.top = `${cy - 20 + tip.height > frame.height ? Math.max(0, cy + 12 - tip.height) : Math.max(0, cy - 20)}px`;
     this.thumbnail(index)
       .then((canvas) => {
         if (this.hovered === index) thumb.replaceChildren(canvas);

@@ -266,9 +266,7 @@ class AttentionViz(KernelLayoutView):
 
     def _reply_head_map(self, _request: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
         """Every head as one point placed by attention similarity (the head map view)."""
-        if getattr(self, "_head_map", None) is None:  # computed once: the capture is fixed
-            self._head_map = head_map_payload(self._capture)
-        return self._head_map
+        return head_map_payload(self._capture)
 
     def _reply_html(self, _request: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
         from .html import html_bytes
