@@ -4,7 +4,7 @@ Usage: .venv/bin/python bench/bench_head_map.py [--quick] [--no-minilm]
 
 1. Cost: ``head_map`` (RMS Hellinger over a shared query sample, one Gram matrix product,
    classical MDS) on a Llama-3.2-1B-shaped capture (16 x 32 heads, 8 KV heads, d_head 64,
-   fp16; 128 x 64 tokens: the map reads only the first 8,192 rows of any capture, so a
+   fp16; 128 x 64 tokens: the map reads only the first 2,048 rows of any capture, so a
    32,000-token one costs the same). Baseline in the same run: exact pairwise JSD over
    the same sample, timed on 64 heads and scaled by the pair count to 512.
 2. Agreement: on real all-MiniLM-L6-v2 Q/K (72 heads; skipped with --no-minilm or

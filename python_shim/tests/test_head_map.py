@@ -160,3 +160,27 @@ def test_the_view_gets_the_map_over_head_map_and_the_html_page_embeds_it(
     assert state["head_map"]["nearest"] == reply["nearest"] and state["head_map"]["coords"]
     with pytest.raises(Exception, match="headmap_color"):
         viz.headmap_color = "colour"
+
+
+def test_the_map_s_axes_are_the_two_leading_eigenvectors_of_the_centred_gram_matrix() -> None:
+    """Many heads (above the small-matrix path): the iterative top-2 eigenvectors give the
+    same map as a full eigendecomposition of the double-centred Gram matrix."""
+    rng = np.random.default_rng(8)
+    n = 2 * SEQ_LEN
+    # 160 heads of 3 kinds with a shared component: clear leading axes
+    base = rng.normal(size=(3, n, D_HEAD)).astype(np.float32)
+    q = np.stack([base[h % 3] + 0.4 * rng.normal(size=(n, D_HEAD)) for h in range(160)])
+    k = np.stack([base[(h + 1) % 3] + 0.4 * rng.normal(size=(n, D_HEAD)) for h in range(160)])
+    cap = av.Capture.from_arrays(
+        tokens(2), q[None].astype(np.float32), k[None].astype(np.float32), scale=0.5, mask="causal"
+    )
+    found = head_map(cap)
+    squared = found.distances.astype(np.float64) ** 2
+    centre = np.eye(160) - 1 / 160
+    gram = -0.5 * centre @ squared @ centre
+    values, vecs = np.linalg.eigh(gram)
+    exact = vecs[:, ::-1][:, :2] * np.sqrt(values[::-1][:2])
+    for axis in range(2):
+        # the sign of an eigenvector is arbitrary; float32 distances limit the agreement
+        sign = np.sign(exact[:, axis] @ found.coords[:, axis])
+        np.testing.assert_allclose(found.coords[:, axis], sign * exact[:, axis], atol=2e-3)
