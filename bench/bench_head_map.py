@@ -9,10 +9,10 @@ Usage: .venv/bin/python bench/bench_head_map.py [--quick] [--no-minilm]
    the same sample, timed on 64 heads and scaled by the pair count to 512.
 2. Agreement: on real all-MiniLM-L6-v2 Q/K (72 heads; skipped with --no-minilm or
    without torch), Spearman rank correlation of Hellinger and JSD over every head pair.
-3. Head types: heads planted as previous-token, first-token, self and diffuse (4 each,
-   each with its own noise): share of heads whose nearest head is of the same type, for
-   Hellinger distances vs distances between standardised (entropy, distance, offset)
-   vectors, the other measure the issue proposes.
+3. Head types: heads planted as previous-token, next-token, first-token, self and diffuse
+   (4 each, each with its own sharpness and noise; bidirectional): share of heads whose
+   nearest head is of the same type, for Hellinger distances vs distances between
+   standardised (entropy, distance, offset) vectors, the other measure the issue proposes.
 Writes bench/RESULTS-headmap.md.
 """
 
@@ -122,17 +122,16 @@ def planted() -> tuple[av.Capture, list[str]]:
     n = n_seqs * length
     pos = np.tile(np.arange(length), n_seqs)
     eye = np.eye(d, dtype=np.float32)
-    kinds = ["previous", "first", "self", "diffuse"] * 4
+    # previous and next: the same entropy and offset, different keys (bidirectional mask)
+    kinds = ["previous", "next", "first", "self", "diffuse"] * 4
     q = np.zeros((1, len(kinds), n, d), np.float32)
     k = np.zeros_like(q)
     for h, kind in enumerate(kinds):
         sharp = rng.uniform(3, 8)  # each head its own sharpness and noise
         noise = lambda: rng.normal(scale=rng.uniform(0.2, 0.6), size=(n, d)).astype(np.float32)  # noqa: E731
-        if kind == "previous":
-            q[0, h], k[0, h] = (
-                sharp * eye[np.maximum(pos - 1, 0)] + noise(),
-                sharp * eye[pos] + noise(),
-            )
+        if kind in ("previous", "next"):
+            target = np.clip(pos + (1 if kind == "next" else -1), 0, length - 1)
+            q[0, h], k[0, h] = sharp * eye[target] + noise(), sharp * eye[pos] + noise()
         elif kind == "first":
             q[0, h] = sharp * eye[0] + noise()
             k[0, h] = np.where(pos[:, None] == 0, sharp * eye[0], 0) + noise()
@@ -141,7 +140,7 @@ def planted() -> tuple[av.Capture, list[str]]:
         else:
             q[0, h], k[0, h] = 0.3 * noise(), noise()
     tokens = pd.DataFrame({"text": ["t"] * n, "seq": np.repeat(np.arange(n_seqs), length)})
-    return av.Capture.from_arrays(tokens, q, k, scale=0.5, mask="causal"), kinds
+    return av.Capture.from_arrays(tokens, q, k, scale=0.5, mask="bidirectional"), kinds
 
 
 def purity(distances: np.ndarray, kinds: list[str]) -> float:
@@ -157,7 +156,7 @@ def separation() -> list[str]:
     stat_distances = np.linalg.norm(z[:, None] - z[None], axis=2)
     mds = np.linalg.norm(found.coords[:, None] - found.coords[None], axis=2)
     return [
-        f"| nearest head of the same type ({len(kinds)} planted heads, 4 types) | Hellinger "
+        f"| nearest head of the same type ({len(kinds)} planted heads, 5 types) | Hellinger "
         f"{100 * purity(found.distances, kinds):.0f}% "
         f"(its 2-D map: {100 * purity(mds, kinds):.0f}%) "
         f"| statistic vectors: {100 * purity(stat_distances, kinds):.0f}% | |"

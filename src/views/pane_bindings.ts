@@ -59,8 +59,8 @@ function paneActions(ctx: ViewContext, panes: Panes, shown: ShownControls) {
     panes.headmapView.element.style.display = headmap ? '' : 'none';
     // The compare panels have their own layer/head pickers.
     for (const control of [controls.layer, controls.head, controls.compare]) control.show(view === 'head');
-    for (const control of [controls.dims, controls.size, controls.reset, exportButtons[2]]) control.show(!matrix && !headmap);
-    exportButtons[1].show(!matrix);
+    for (const control of [controls.dims, controls.size, controls.reset]) control.show(!matrix && !headmap);
+    for (const control of [exportButtons[1], exportButtons[2]]) control.show(!matrix);
     // The head map has its own colour (headmap_color); token-level controls do not apply.
     for (const control of [controls.projection, controls.normalize, controls.color, controls.search]) control.show(!headmap);
     controls.headmapColor.show(headmap);
