@@ -72,26 +72,6 @@ test('hover shows the head, its numbers and thumbnail; colour by entropy follows
   await page.locator('.attentionviz').screenshot({ path: join(DIR, 'headmap-entropy.png') });
 });
 
-test('viz.save in the head map writes its PNG and SVG', { timeout: 120_000 }, async () => {
-  const png = join(DIR, 'headmap-save.png');
-  const svg = join(DIR, 'headmap-save.svg');
-  await runInKernel(page, `png = viz.save(${JSON.stringify(png)})\nsvg = viz.save(${JSON.stringify(svg)})`);
-  assert.ok(await pollKernel(page, 'print(json.dumps(png.done and svg.done))', Boolean), 'the view answered both');
-  const report = JSON.parse(
-    await runInKernel(
-      page,
-      [
-        'from PIL import Image',
-        `image = Image.open(${JSON.stringify(png)})`,
-        `text = open(${JSON.stringify(svg)}).read()`,
-        'print(json.dumps({"size": image.size, "colours": len(set(image.convert("RGB").getdata())), "circles": text.count("<circle"), "heads": cap.n_layers * cap.n_heads}))',
-      ].join('\n'),
-    ),
-  );
-  assert.ok(report.size[0] > 400 && report.colours > 20, `PNG ${JSON.stringify(report)}`);
-  assert.equal(report.circles, report.heads);
-});
-
 test('clicking a point opens that head', { timeout: 180_000 }, async () => {
   const exposed = await exposedPoints(page);
   const target = exposed.find((point) => point.layer !== 2 || point.head !== 3); // not the notebook's head

@@ -44,6 +44,7 @@ describe('head map view', () => {
   let unmount: (() => void) | null = null;
   let el: HTMLElement | null = null;
   let model: MemoryModel<ViewTraits> | null = null;
+  let channel: ReturnType<typeof hostModel>['channel'] | null = null;
 
   function mount(extra: Partial<HostOptions> = {}): HTMLElement {
     el = document.createElement('div');
@@ -56,6 +57,7 @@ describe('head map view', () => {
       ...extra,
     });
     model = host.model;
+    channel = host.channel;
     const unmountView = mountView(host.model, el);
     unmount = () => {
       unmountView();
@@ -140,6 +142,19 @@ describe('head map view', () => {
     expect(svg.getAttribute('viewBox')!.split(' ')[0]).not.toBe('0');
     svg.dispatchEvent(new MouseEvent('dblclick'));
     expect(svg.dataset.zoom).toBe('1.000');
+  });
+
+  it("answers the host's export requests with the map as SVG and PNG", async () => {
+    mount();
+    await waitFor(() => points().length > 0, 'the head map points');
+    const svg = await channel!.request('export', { format: 'svg', scale: 1 });
+    const text = new TextDecoder().decode(svg.buffers[0]);
+    expect((text.match(/<circle/g) ?? []).length).toBe(N_LAYERS * N_HEADS);
+    const png = await channel!.request('export', { format: 'png', scale: 2 });
+    const bytes = new Uint8Array(png.buffers[0].buffer, png.buffers[0].byteOffset, 8);
+    expect([...bytes.subarray(1, 4)]).toEqual([80, 78, 71]); // "PNG"
+    const image = await createImageBitmap(new Blob([png.buffers[0]]));
+    expect(image.width).toBe(2 * Number(el!.querySelector('.av-headmap-svg')!.getAttribute('width')));
   });
 
   it('without a head map from the host the view says why', async () => {
