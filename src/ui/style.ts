@@ -122,5 +122,6 @@ export const css = /* css */ `
 .attentionviz .av-headmap-point { cursor: pointer; }
 .attentionviz .av-headmap-point:hover, .attentionviz .av-headmap-point:focus { stroke: var(--av-fg); stroke-width: 2; outline: none; }
 .attentionviz .av-headmap-tooltip { position: absolute; pointer-events: none; min-width: 140px; }
+.attentionviz .av-headmap-thumb { min-height: 122px; }
 .attentionviz .av-headmap-thumb canvas { display: block; margin: 4px 0; border: 1px solid var(--av-border); }
 `;

@@ -208,7 +208,20 @@ export class HeadMapView {
       h('div', { className: 'av-tooltip-detail' }, 'click to open'),
     );
     this.tooltip.style.display = 'block';
-    // where the point is on screen (the map may be zoomed), relative to the plot
+    this.place(circle);
+    this.thumbnail(index)
+      .then((canvas) => {
+        if (this.hovered !== index) return;
+        thumb.replaceChildren(canvas);
+        this.place(circle); // taller now: keep it inside the plot
+      })
+      .catch((error: unknown) => {
+        if (this.hovered === index) thumb.textContent = `(no thumbnail: ${error instanceof Error ? error.message : String(error)})`;
+      });
+  }
+
+  /** Beside the point (where it is on screen: the map may be zoomed), inside the plot. */
+  private place(circle: SVGCircleElement): void {
     const box = circle.getBoundingClientRect();
     const frame = this.plot.getBoundingClientRect();
     const cx = box.left + box.width / 2 - frame.left;
@@ -217,13 +230,6 @@ export class HeadMapView {
     // beside the point, on the side with room; above it when it would run off the bottom
     this.tooltip.style.left = `${cx + 12 + tip.width > frame.width ? Math.max(0, cx - 12 - tip.width) : cx + 12}px`;
     this.tooltip.style.top = `${cy - 20 + tip.height > frame.height ? Math.max(0, cy + 12 - tip.height) : Math.max(0, cy - 20)}px`;
-    this.thumbnail(index)
-      .then((canvas) => {
-        if (this.hovered === index) thumb.replaceChildren(canvas);
-      })
-      .catch((error: unknown) => {
-        if (this.hovered === index) thumb.textContent = `(no thumbnail: ${error instanceof Error ? error.message : String(error)})`;
-      });
   }
 
   private hideTooltip(): void {

@@ -100,6 +100,11 @@ describe('head map view', () => {
     expect(tooltip.textContent).toContain('same place: L1 H1');
     expect(tooltip.textContent).toContain('closest: L1 H1');
     await waitFor(() => tooltip.querySelector('canvas'), 'the thumbnail');
+    // the lowest point's tooltip, thumbnail and all, stays inside the plot
+    points()[3].dispatchEvent(new MouseEvent('mouseenter'));
+    await waitFor(() => tooltip.querySelector('canvas'), 'its thumbnail');
+    const plot = el!.querySelector('.av-headmap-plot')!.getBoundingClientRect();
+    expect(tooltip.getBoundingClientRect().bottom).toBeLessThanOrEqual(plot.bottom + 1);
     points()[5].dispatchEvent(new MouseEvent('click'));
     await waitFor(() => root.dataset.view === 'head', 'the head view');
     expect(model!.get('head')).toEqual([1, 2]);
