@@ -5,6 +5,7 @@
  * synchronous or not), where images come from (vision captures) and how to answer an
  * HTML export request.
  */
+import type { HeadMapResult } from './model/head_map';
 import { MemoryModel } from './model/memory_model';
 import { DEFAULT_TRAITS, type QKMeta, type ViewTraits } from './model/traits';
 import { hostChannel, type HostChannel } from './protocol/transport';
@@ -33,6 +34,8 @@ export interface HostOptions {
   /** The page to download for the view's HTML button; without it the request is refused with `htmlUnavailable`. */
   html?: () => DataView;
   htmlUnavailable?: string;
+  /** The head map view's data (`head-map` reply: fields, [coords, numbers]), e.g. embedded by the HTML export. */
+  headMap?: () => { result: HeadMapResult; buffers: DataView[] };
 }
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -58,6 +61,10 @@ function answerRequests(channel: HostChannel, options: HostOptions): void {
   channel.handle('image', async ({ seq }) => {
     if (!options.image) throw new Error('this view holds no images');
     return { result: { seq }, buffers: [await options.image(Number(seq))] };
+  });
+  channel.handle('head-map', () => {
+    if (!options.headMap) throw new Error('the head map is computed by the kernel (or embedded in an HTML export); this page has none');
+    return options.headMap();
   });
   channel.handle('html', () => {
     if (!options.html) throw new Error(options.htmlUnavailable ?? 'this view cannot export HTML');

@@ -3,6 +3,7 @@
  * the view by the kernel-free host (host.ts).
  */
 import { mountHost, type HostedHead } from './host';
+import type { HeadMapResult } from './model/head_map';
 import type { QKMeta, ViewTraits } from './model/traits';
 
 /** The JSON the Python exporter embeds (binary payloads base64-encoded). */
@@ -17,6 +18,8 @@ export interface StandaloneState {
   selected_rows?: string;
   /** With `compare_to=`: the other capture's heads for the compare view's right panel (`traits._compare`). */
   compare?: { d_head: number; heads: Record<string, [string, string]> };
+  /** The head map view's `head-map` reply, precomputed: its fields, coords and numbers (base64 float32). */
+  head_map?: HeadMapResult & { coords: string; values: string };
 }
 
 /** `Uint8Array.fromBase64` (TC39 proposal-arraybuffer-base64; Chromium 140+, Firefox 133+, Safari 18.2+). */
@@ -77,7 +80,16 @@ export function mountStandalone(el: HTMLElement, state: StandaloneState): () => 
     qkFor,
     compareFor,
     html: () => pageWithoutView(el),
+    headMap: embeddedHeadMap(state),
   });
+}
+
+/** The embedded head map as the `head-map` reply, or undefined (older pages: the view says so). */
+function embeddedHeadMap(state: StandaloneState): (() => { result: HeadMapResult; buffers: DataView[] }) | undefined {
+  const embedded = state.head_map;
+  if (!embedded) return undefined;
+  const { coords, values, ...result } = embedded;
+  return () => ({ result, buffers: [base64ToView(coords), base64ToView(values)] });
 }
 
 /** This page's own HTML with the rendered view removed: the file it was opened from. */

@@ -67,7 +67,7 @@ export interface ViewTraits {
   /** Point colouring: "qk", "pos_norm", "seq", "category" or any token-table column. */
   color_by: string;
   /** Which view fills the widget. */
-  view: 'matrix' | 'head' | 'compare';
+  view: 'matrix' | 'head' | 'compare' | 'headmap';
   projection: 'pca' | 'umap' | 'tsne';
   dims: 2 | 3;
   /** Point size: uniform, or by the (normalized) Q/K vector norm (absent: uniform). */
@@ -85,6 +85,8 @@ export interface ViewTraits {
   matrix_order: 'index' | 'entropy' | 'distance' | 'offset';
   /** Whose heads the matrix view shows: this capture's, or (with `_compare`) the other model's. */
   matrix_source?: 'capture' | 'compare';
+  /** Colour of the head map's points: the head's layer or one of its summary numbers (absent: layer). */
+  headmap_color?: 'layer' | 'entropy' | 'distance' | 'offset';
   /** Camera of the single-head view: {x, y, z, zoom, tx, ty, tz}. */
   camera: Record<string, number>;
   /** Attention scale of the capture: logits = q.k * scale. */

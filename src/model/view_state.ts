@@ -21,6 +21,7 @@ export const SYNCED_TRAIT_NAMES = [
   'dims',
   'error',
   'head',
+  'headmap_color',
   'layout_backend',
   'mask',
   'matrix_order',
@@ -55,6 +56,7 @@ export interface HostDefaults {
   dims: 2 | 3;
   error: string;
   head: [number, number];
+  headmap_color: 'layer' | 'entropy' | 'distance' | 'offset';
   layout_backend: 'browser' | 'kernel';
   mask: 'causal' | 'bidirectional';
   matrix_order: 'index' | 'entropy' | 'distance' | 'offset';
@@ -67,7 +69,7 @@ export interface HostDefaults {
   size_by: 'none' | 'norm';
   theme: 'auto' | 'light' | 'dark';
   top_k: number;
-  view: 'matrix' | 'head' | 'compare';
+  view: 'matrix' | 'head' | 'compare' | 'headmap';
 }
 
 /** The Python widget's defaults: where a host that builds a model by hand starts. */
@@ -85,6 +87,7 @@ export const HOST_DEFAULTS: HostDefaults = {
   dims: 2,
   error: '',
   head: [0, 0],
+  headmap_color: 'layer',
   layout_backend: 'browser',
   mask: 'bidirectional',
   matrix_order: 'index',

@@ -4,6 +4,7 @@
  * The Python router (python_shim) mirrors this table.
  */
 import type { AddedTokens } from '../model/added_tokens';
+import type { HeadMapResult } from '../model/head_map';
 import type { QKMeta } from '../model/traits';
 
 /** One request kind: its parameters and the fields of its ok reply (buffers travel beside). */
@@ -35,6 +36,8 @@ export interface ViewRequests {
     params: { heads: Array<[number, number]>; rows: number; normalize: boolean; source?: 'compare' };
     result: { heads: Array<[number, number]>; n_tokens: number };
   };
+  /** Every head as one point placed by attention similarity; buffers [coords f32 [n, 2], numbers f32 [n, stats]]. */
+  'head-map': { params: Record<string, never>; result: HeadMapResult };
 }
 
 /** Requests the host sends to the view (Python's viz.save); the view answers. */
@@ -57,6 +60,8 @@ export const VIEW_REQUEST_TIMEOUTS: { [K in keyof ViewRequests]: number } = {
   'onnx-chunk': 120_000,
   html: 300_000,
   thumbnails: 120_000,
+  // computed once in the kernel: 512 heads read once each (seconds), more for big files
+  'head-map': 300_000,
 };
 
 /** How long a standalone host waits for the view's export (Python's own default is its own). */

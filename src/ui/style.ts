@@ -130,4 +130,15 @@ export const css = /* css */ `
 .attentionviz .av-message.av-visible { display: flex; }
 .attentionviz .av-notice { display: none; position: absolute; top: 6px; left: 50%; transform: translateX(-50%); z-index: 3; padding: 4px 10px; border-radius: 3px; background: #fff3cd; color: #664d03; border: 1px solid #ffe69c; cursor: pointer; }
 .attentionviz .av-notice.av-visible { display: block; }
+/* the head map view */
+.attentionviz .av-headmap { padding: 8px; }
+.attentionviz .av-headmap-legend { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; font-size: 12px; color: var(--av-muted); margin-bottom: 6px; }
+.attentionviz .av-headmap-legend > span { white-space: nowrap; }
+.attentionviz .av-headmap-hint { margin-left: 12px; }
+.attentionviz .av-headmap-ramp { display: inline-block; width: 120px; height: 10px; border-radius: 2px; }
+.attentionviz .av-headmap-point { cursor: pointer; }
+.attentionviz .av-headmap-point:hover, .attentionviz .av-headmap-point:focus { stroke: var(--av-fg); stroke-width: 2; outline: none; }
+.attentionviz .av-headmap-tooltip { position: absolute; pointer-events: none; min-width: 140px; }
+.attentionviz .av-headmap-thumb { min-height: 122px; }
+.attentionviz .av-headmap-thumb canvas { display: block; margin: 4px 0; border: 1px solid var(--av-border); }
 `;

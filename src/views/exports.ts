@@ -9,12 +9,14 @@ import { h } from '../ui/dom';
 import type { Control, Toolbar } from '../ui/toolbar';
 import type { CompareView } from './compare';
 import type { HeadView } from './head';
+import type { HeadMapView } from './headmap';
 import type { MatrixView } from './matrix';
 
 export interface ExportPanes {
   headView: HeadView;
   compareView: CompareView;
   matrixView: MatrixView;
+  headmapView?: HeadMapView;
 }
 
 export function download(blob: Blob, name: string): void {
@@ -28,7 +30,7 @@ export function download(blob: Blob, name: string): void {
 export function figureName(model: ViewModel, panes: ExportPanes, extension: string): string {
   const [layer, head] = model.get('head');
   const view = model.get('view');
-  const heads = view === 'compare' ? panes.compareView.heads() : view === 'matrix' ? 'matrix' : `L${layer}-H${head}`;
+  const heads = view === 'compare' ? panes.compareView.heads() : view === 'matrix' || view === 'headmap' ? view : `L${layer}-H${head}`;
   return `attentionviz-${heads}.${extension}`;
 }
 
@@ -38,6 +40,7 @@ export function figureName(model: ViewModel, panes: ExportPanes, extension: stri
  */
 export function exportFigure(model: ViewModel, panes: ExportPanes, format: 'png' | 'svg', scale: number): Promise<Blob> {
   const view = model.get('view');
+  if (view === 'headmap' && panes.headmapView) return format === 'svg' ? panes.headmapView.exportSvg() : panes.headmapView.exportPng(scale);
   if (view !== 'matrix') return (view === 'compare' ? panes.compareView : panes.headView).exportFigure(format, scale);
   if (format === 'svg') return Promise.reject(new Error('the matrix view exports as PNG only (an SVG of every head\'s points would be too big to open)'));
   return panes.matrixView.exportPng(scale);

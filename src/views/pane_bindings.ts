@@ -7,6 +7,7 @@ import { colorModes } from './coloring';
 import type { CompareView } from './compare';
 import type { ViewContext } from './context';
 import type { HeadView } from './head';
+import type { HeadMapView } from './headmap';
 import type { MatrixView } from './matrix';
 import type { ListenTraits, ToolbarControls } from './toolbar_bindings';
 
@@ -14,6 +15,7 @@ export interface Panes {
   headView: HeadView;
   matrixView: MatrixView;
   compareView: CompareView;
+  headmapView: HeadMapView;
 }
 
 /** Toolbar parts whose visibility follows the view. */
@@ -53,15 +55,24 @@ function paneActions(ctx: ViewContext, panes: Panes, shown: ShownControls) {
     matrixView.element.style.display = matrix ? '' : 'none';
     headView.element.style.display = view === 'head' ? '' : 'none';
     compareView.show(view === 'compare');
+    const headmap = view === 'headmap';
+    panes.headmapView.element.style.display = headmap ? '' : 'none';
     // The compare panels have their own layer/head pickers.
     for (const control of [controls.layer, controls.head, controls.compare]) control.show(view === 'head');
-    for (const control of [controls.dims, controls.size, controls.reset, exportButtons[1], exportButtons[2]]) control.show(!matrix);
+    for (const control of [controls.dims, controls.size, controls.reset]) control.show(!matrix && !headmap);
+    for (const control of [exportButtons[1], exportButtons[2]]) control.show(!matrix);
+    // The head map has its own colour (headmap_color); token-level controls do not apply.
+    for (const control of [controls.projection, controls.normalize, controls.color, controls.search]) control.show(!headmap);
+    controls.headmapColor.show(headmap);
     controls.back.show(view === 'compare');
-    textBar?.show(!matrix);
+    textBar?.show(!matrix && !headmap);
     controls.order.show(matrix);
     controls.source.show(matrix && ctx.compareCapture() !== null);
     if (matrix) matrixView.start();
-    else {
+    else if (headmap) {
+      matrixView.stop();
+      panes.headmapView.start();
+    } else {
       matrixView.stop();
       refreshHead();
     }
@@ -77,6 +88,7 @@ function paneActions(ctx: ViewContext, panes: Panes, shown: ShownControls) {
     headView.applyTheme();
     compareView.applyTheme();
     matrixView.redraw();
+    panes.headmapView.redraw();
   };
   const emphasis = (): void => {
     headView.applyEmphasis();
@@ -125,6 +137,7 @@ export function bindPanes(ctx: ViewContext, panes: Panes, shown: ShownControls, 
     matrixView.arrange();
   });
   listen(['theme'], applyTheme);
+  listen(['headmap_color'], () => panes.headmapView.redraw());
   listen(['error'], () => ctx.showMessage(model.get('error') ?? ''));
 
   return {

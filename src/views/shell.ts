@@ -16,6 +16,8 @@ import { CompareView } from './compare';
 import { ViewContext } from './context';
 import { bindExports } from './exports';
 import { HeadView } from './head';
+import { HeadMapView } from './headmap';
+import { decodeHeadMap } from '../model/head_map';
 import { bindKeyboard } from './keyboard';
 import { MatrixView } from './matrix';
 import { bindPanes, type Panes } from './pane_bindings';
@@ -80,8 +82,14 @@ export function mountShell(model: ViewModel, el: HTMLElement, services: ModelSer
     ctx.update(source === 'compare' ? { compare_head: [layer, head], view: 'compare' } : { head: [layer, head], view: 'head' }),
   );
   const compareView = new CompareView(ctx);
-  const panes: Panes = { headView, matrixView, compareView };
-  body.append(notice, matrixView.element, headView.element, compareView.element, message);
+  // The head map asks the host once (the kernel computes it; a standalone page has it embedded).
+  const headmapView = new HeadMapView(
+    ctx,
+    () => services.channel.request('head-map', {}).then(({ result, buffers }) => decodeHeadMap(result, buffers)),
+    (layer, head) => ctx.update({ head: [layer, head], view: 'head' }),
+  );
+  const panes: Panes = { headView, matrixView, compareView, headmapView };
+  body.append(notice, matrixView.element, headView.element, compareView.element, headmapView.element, message);
 
   const textInput = mountTextInput(ctx, services, panes, notify);
   if (textInput) {
@@ -108,6 +116,7 @@ export function mountShell(model: ViewModel, el: HTMLElement, services: ModelSer
     matrixView.dispose();
     headView.dispose();
     compareView.dispose();
+    headmapView.dispose();
     layouts.dispose();
     root.remove();
   };

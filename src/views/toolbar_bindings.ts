@@ -37,7 +37,7 @@ export function bindToolbar(ctx: ViewContext, toolbar: Toolbar, panes: { headVie
   const [layer0, head0] = model.get('head');
   const other = ctx.compareCapture();
   const controls = {
-    view: toolbar.select('view', [['matrix', 'all heads'], ['head', 'one head'], ['compare', 'two heads']], model.get('view'), (view) => ctx.update({ view })),
+    view: toolbar.select('view', [['matrix', 'all heads'], ['head', 'one head'], ['compare', 'two heads'], ['headmap', 'head map']], model.get('view'), (view) => ctx.update({ view })),
     layer: toolbar.select('layer', range(model.get('n_layers')), String(layer0), (layer) => ctx.update({ head: [Number(layer), model.get('head')[1]] })),
     head: toolbar.select('head', range(model.get('n_heads')), String(head0), (head) => ctx.update({ head: [model.get('head')[0], Number(head)] })),
     projection: toolbar.select('layout', [['pca', 'PCA'], ['umap', 'UMAP'], ['tsne', 't-SNE']], model.get('projection'), (projection) => ctx.update({ projection })),
@@ -54,6 +54,7 @@ export function bindToolbar(ctx: ViewContext, toolbar: Toolbar, panes: { headVie
     compare: toolbar.button('compare', 'Show this head beside another, linked (starts with the next head of this layer, or the other model\'s same head)', () =>
       ctx.update({ compare_head: ctx.defaultCompareHead(), view: 'compare' }),
     ),
+    headmapColor: toolbar.select('map colour', [['layer', 'layer'], ['entropy', 'entropy'], ['distance', 'Q-K distance'], ['offset', 'attended offset']], model.get('headmap_color') ?? 'layer', (headmap_color) => ctx.update({ headmap_color })),
     back: toolbar.button('back', 'Back to the single-head view (Esc)', () => ctx.update({ view: 'head' })),
   };
   listen(['head'], () => {
@@ -72,5 +73,6 @@ export function bindToolbar(ctx: ViewContext, toolbar: Toolbar, panes: { headVie
   listen(['search'], () => controls.search.set(model.get('search')));
   listen(['matrix_source'], () => controls.source.set(model.get('matrix_source') ?? 'capture'));
   listen(['matrix_order'], () => controls.order.set(model.get('matrix_order')));
+  listen(['headmap_color'], () => controls.headmapColor.set(model.get('headmap_color') ?? 'layer'));
   return controls;
 }

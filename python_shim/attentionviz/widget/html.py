@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from ..core.atomic import write_atomic
 from ..core.capture import Capture
 from .bundle import bundle_path
+from .head_map import head_map_payload
 from .wire import head_payload
 
 if TYPE_CHECKING:
@@ -126,6 +127,9 @@ def html_bytes(
         "heads": _embed_heads(capture, wanted, progress),
         "selected_rows": b64(viz.selection_payload),
     }
+    # the head map view's reply, precomputed: the page has no kernel to ask
+    result, (coords, stats) = head_map_payload(capture, progress=False)
+    state["head_map"] = {**result, "coords": b64(coords), "values": b64(stats)}
     other = viz.compare_capture
     if other is not None:
         # compare_to: the other model's heads for the right panel (all, or the one shown)

@@ -48,9 +48,10 @@ class ViewTraits(anywidget.AnyWidget):
         sync=True, view_state=True, settable=True
     )
     view = t.Enum(
-        ["matrix", "head", "compare"],
+        ["matrix", "head", "compare", "headmap"],
         "matrix",
-        help="every layer x head, one head, or two heads side by side (compare_head beside head)",
+        help="every layer x head, one head, two heads side by side (compare_head beside head), "
+        "or the head map (each head one point, placed by attention similarity)",
     ).tag(sync=True, view_state=True, settable=True)
     projection = t.Enum(["pca", "umap", "tsne"], "umap", help="layout method").tag(
         sync=True, view_state=True, settable=True
@@ -87,6 +88,11 @@ class ViewTraits(anywidget.AnyWidget):
         "capture",
         help="whose heads the matrix view shows: this capture's, or 'compare' for the "
         "compare_to capture's (a click then opens that head beside ``head``)",
+    ).tag(sync=True, view_state=True, settable=True)
+    headmap_color = t.Enum(
+        ["layer", "entropy", "distance", "offset"],
+        "layer",
+        help="colour of the head map's points: the head's layer or one of its summary numbers",
     ).tag(sync=True, view_state=True, settable=True)
     camera = t.Dict(help="the single-head camera, as the view last left it").tag(
         sync=True, view_state=True

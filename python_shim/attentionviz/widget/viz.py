@@ -23,6 +23,7 @@ import traitlets as t
 from ..core.capture import Capture
 from .captures import capture_id, compare_info, head_in_range, same_tokens
 from .figure import SaveRequest
+from .head_map import head_map_payload
 from .kernel_view import KernelLayoutView
 from .router import Router
 from .selection import rows_of, selection_frame
@@ -228,6 +229,7 @@ class AttentionViz(KernelLayoutView):
             "onnx-chunk": self._reply_onnx_chunk,
             "html": self._reply_html,
             "thumbnails": self._reply_thumbnails,
+            "head-map": self._reply_head_map,
         }
 
     def _reply_qk(self, request: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
@@ -270,6 +272,10 @@ class AttentionViz(KernelLayoutView):
         name, offset = request.get("file"), request.get("offset")
         size, data = self._onnx_files().read_chunk(name, offset)
         return {"file": name, "offset": offset, "size": size}, [data]
+
+    def _reply_head_map(self, _request: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+        """Every head as one point placed by attention similarity (the head map view)."""
+        return head_map_payload(self._capture)
 
     def _reply_html(self, _request: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
         from .html import html_bytes
