@@ -224,7 +224,7 @@ export class MatrixView {
     // ...while this thread adds the summary numbers (pictures first: they need the same thread).
     for (const { cell, qk } of heads) {
       if (generation !== this.generation) return;
-      cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, sequences, scale, causal);
+      cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, sequences, scale, causal, this.ctx.hiddenKeys(this.ctx.tokens));
       this.caption(cell);
       await yieldToPage();
     }

@@ -56,6 +56,8 @@ function paneActions(ctx: ViewContext, panes: Panes, shown: ShownControls) {
     // The compare panels have their own layer/head pickers.
     for (const control of [controls.layer, controls.head, controls.compare]) control.show(view === 'head');
     for (const control of [controls.dims, controls.size, controls.reset, exportButtons[1], exportButtons[2]]) control.show(!matrix);
+    for (const control of [controls.lines, controls.labels, controls.hideQueries, controls.hideKeys]) control.show(!matrix);
+    controls.k.show(!matrix && model.get('color_by') === 'pos_mod');
     controls.back.show(view === 'compare');
     textBar?.show(!matrix);
     controls.order.show(matrix);
@@ -118,6 +120,22 @@ export function bindPanes(ctx: ViewContext, panes: Panes, shown: ShownControls, 
     matrixView.redraw();
   });
   listen(['_selected_rows', 'top_k', 'scale', 'mask', 'search'], emphasis);
+  // The original AttentionViz's head-view options (issue #17).
+  listen(['labels', 'lines'], emphasis);
+  listen(['pos_mod_k'], () => {
+    headView.recolor();
+    compareView.recolor();
+  });
+  listen(['hide_special'], () => {
+    emphasis();
+    headView.recolor();
+    compareView.recolor();
+    restartMatrix(); // its per-head statistics renormalize too
+  });
+  listen(['hide_queries', 'hide_keys'], () => {
+    headView.applySizes();
+    compareView.applySizes();
+  });
   listen(['matrix_source'], restartMatrix);
   listen(['matrix_order'], () => {
     matrixView.recaption();
