@@ -59,8 +59,9 @@ class ViewTraits(anywidget.AnyWidget):
         sync=True, view_state=True, settable=True
     )
     color_by = t.Unicode(
-        "qk", help="'qk', 'pos_norm', 'pos', 'seq', 'category', 'norm', 'token_length', "
-        "'sentence_length', 'frequency', 'pos_mod', 'attention_received' or any token-table column"
+        "qk",
+        help="'qk', 'pos_norm', 'pos', 'seq', 'category', 'norm', 'token_length', "
+        "'sentence_length', 'frequency', 'pos_mod', 'attention_received' or any token-table column",
     ).tag(sync=True, view_state=True, settable=True)
     size_by = t.Enum(
         ["none", "norm"], "none", help="point size: uniform, or by the (normalized) Q/K norm"
