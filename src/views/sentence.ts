@@ -86,7 +86,7 @@ export class SentenceView {
     });
     this.element.dataset.lines = String(drawn);
     this.element.dataset.toggled = String(this.toggled.size);
-    const title = `sequence ${seq}${hidden ? ' · [CLS]/[SEP]/first hidden, renormalized' : ''}`;
+    const title = `sequence ${seq}${hidden ? ' · sinks hidden' : ''}`;
     this.element.replaceChildren(h('div', { className: 'av-sentence-head' }, h('span', {}, 'queries'), h('span', {}, title), h('span', {}, 'keys')), svg);
   }
 
