@@ -8,6 +8,9 @@
  * but not materialised: with x_j = logit_j - max and S = sum_j e^x_j, w_j = e^x_j / S,
  * so -sum_j w_j ln w_j = ln S - sum_j e^x_j x_j / S: one exp per key and one log per
  * query instead of a log per key and a new weights array per query.
+ * With `hiddenKeys` (attention sinks hidden, compute/renormalize.ts) those keys are left
+ * out of the softmax, which is the same as dropping their weight and renormalizing; a
+ * query whose keys are all hidden is not counted.
  */
 import { centroid, meanRowNorm } from './normalize';
 
@@ -29,6 +32,7 @@ export function headStats(
   sequences: Iterable<number[]>,
   scale: number,
   causal: boolean,
+  hiddenKeys: Uint8Array | null = null,
 ): HeadStats {
   let entropy = 0;
   let offset = 0;
@@ -45,6 +49,7 @@ export function headStats(
       for (let c = 0; c < dHead; c++) query[c] = queries[q + c];
       let max = -Infinity;
       for (let j = 0; j < keyCount; j++) {
+        if (hiddenKeys?.[rows[j]]) continue;
         const k = rows[j] * dHead;
         // Four partial sums: independent additions the CPU can overlap.
         let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -63,7 +68,9 @@ export function headStats(
       let sum = 0;
       let weightedLogits = 0;
       let weightedOffsets = 0;
+      if (max === -Infinity) continue; // every key hidden
       for (let j = 0; j < keyCount; j++) {
+        if (hiddenKeys?.[rows[j]]) continue;
         const x = logits[j] - max; // shifted by the max: no overflow
         const e = Math.exp(x);
         sum += e;

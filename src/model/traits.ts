@@ -87,6 +87,16 @@ export interface ViewTraits {
   matrix_source?: 'capture' | 'compare';
   /** Colour of the head map's points: the head's layer or one of its summary numbers (absent: layer). */
   headmap_color?: 'layer' | 'entropy' | 'distance' | 'offset';
+  /** Token labels beside points (text captures, once zoomed in enough to read them). */
+  labels: boolean;
+  /** Drop attention to [CLS]/[SEP]/first tokens and renormalize the rest. */
+  hide_special: boolean;
+  /** Lines on a click: the query's top_k keys, or the top 2 of every query of its sentence. */
+  lines: 'query' | 'sentence';
+  /** k of color_by "pos_mod". */
+  pos_mod_k: number;
+  hide_queries: boolean;
+  hide_keys: boolean;
   /** Camera of the single-head view: {x, y, z, zoom, tx, ty, tz}. */
   camera: Record<string, number>;
   /** Attention scale of the capture: logits = q.k * scale. */

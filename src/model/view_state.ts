@@ -22,7 +22,12 @@ export const SYNCED_TRAIT_NAMES = [
   'error',
   'head',
   'headmap_color',
+  'hide_keys',
+  'hide_queries',
+  'hide_special',
+  'labels',
   'layout_backend',
+  'lines',
   'mask',
   'matrix_order',
   'matrix_source',
@@ -30,6 +35,7 @@ export const SYNCED_TRAIT_NAMES = [
   'n_heads',
   'n_layers',
   'normalize',
+  'pos_mod_k',
   'projection',
   'scale',
   'search',
@@ -57,12 +63,18 @@ export interface HostDefaults {
   error: string;
   head: [number, number];
   headmap_color: 'layer' | 'entropy' | 'distance' | 'offset';
+  hide_keys: boolean;
+  hide_queries: boolean;
+  hide_special: boolean;
+  labels: boolean;
   layout_backend: 'browser' | 'kernel';
+  lines: 'query' | 'sentence';
   mask: 'causal' | 'bidirectional';
   matrix_order: 'index' | 'entropy' | 'distance' | 'offset';
   matrix_source: 'capture' | 'compare';
   model_name: string;
   normalize: boolean;
+  pos_mod_k: number;
   projection: 'pca' | 'umap' | 'tsne';
   scale: number;
   search: string;
@@ -88,12 +100,18 @@ export const HOST_DEFAULTS: HostDefaults = {
   error: '',
   head: [0, 0],
   headmap_color: 'layer',
+  hide_keys: false,
+  hide_queries: false,
+  hide_special: false,
+  labels: true,
   layout_backend: 'browser',
+  lines: 'query',
   mask: 'bidirectional',
   matrix_order: 'index',
   matrix_source: 'capture',
   model_name: '',
   normalize: true,
+  pos_mod_k: 5,
   projection: 'umap',
   scale: 1,
   search: '',

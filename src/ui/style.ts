@@ -66,6 +66,8 @@ export const css = /* css */ `
 .attentionviz .av-sentence-head { display: flex; justify-content: space-between; padding: 4px 10px; color: var(--av-muted); border-bottom: 1px solid var(--av-border); }
 .attentionviz .av-sentence-token { font-size: 12px; fill: var(--av-fg); cursor: pointer; font-family: var(--jp-code-font-family, monospace); }
 .attentionviz .av-sentence-focus { font-weight: 700; fill: var(--av-key); }
+.attentionviz .av-sentence-toggled { text-decoration: underline; font-weight: 700; }
+.attentionviz .av-sentence-hidden { fill: var(--av-muted); font-style: italic; }
 .attentionviz .av-compare { display: flex; align-items: stretch; }
 .attentionviz .av-compare-panel { flex: 1; min-width: 0; flex-direction: column; }
 .attentionviz .av-compare-panel + .av-compare-panel { border-left: 1px solid var(--av-border); }

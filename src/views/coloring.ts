@@ -1,6 +1,8 @@
 /** Point colours and their legend for a colour mode, over a joint layout (queries, then keys). */
 import { CATEGORIES, tokenCategory } from '../compute/categories';
-import { categoryColors, hexToRgb, queryKeyColors, valueColors, type RGB } from '../compute/colors';
+import { categoryColors, hexToRgb, queryKeyColors, rampColor, valueColors, type RGB } from '../compute/colors';
+import { normalizeQK } from '../compute/normalize';
+import { attentionReceived, positionModulo, rowNorms, sentenceLengths, tokenFrequencies, tokenLengths } from '../compute/token_columns';
 import type { TokenTable } from '../model/tokens';
 import type { Theme } from '../ui/theme';
 
@@ -30,6 +32,12 @@ export function colorModes(tokens: TokenTable | null): Array<[string, string]> {
     ['pos', 'position'],
     ['seq', 'sequence'],
     ['category', 'token category'],
+    ['norm', 'vector norm |q|, |k|'],
+    ['token_length', 'token length'],
+    ['sentence_length', 'sentence length'],
+    ['frequency', 'token frequency'],
+    ['pos_mod', 'position mod k'],
+    ['attention_received', 'attention received'],
   ];
   const builtIn = new Set(['text', 'raw', 'seq', 'pos', 'pos_norm', 'special', 'token_id']);
   for (const name of tokens?.columnNames ?? []) if (!builtIn.has(name)) modes.push([name, name]);
@@ -59,7 +67,85 @@ function ramp(values: ArrayLike<number>, low: string, high: string): Coloring {
   };
 }
 
-export function pointColors(mode: string, tokens: TokenTable | null, nTokens: number, theme: Theme): Coloring {
+/** What the head-dependent colour modes (norm, attention received) and position mod k need. */
+export interface HeadColoring {
+  queries: Float32Array;
+  keys: Float32Array;
+  dHead: number;
+  /** The normalize trait: norms of the normalized vectors, as the layout uses them. */
+  normalize: boolean;
+  scale: number;
+  causal: boolean;
+  /** hide_special: rows whose keys are hidden, or null. */
+  hidden: Uint8Array | null;
+  /** k of position mod k. */
+  k: number;
+}
+
+/** Values from `low` to `high` on the ramp, legend "label low" .. "high". */
+function rangeRamp(values: Float32Array, label: string, digits = 3, log = false): Coloring {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  if (!Number.isFinite(min)) min = max = 0;
+  const f = (v: number): number => (log ? Math.log(Math.max(v, 1e-12)) : v);
+  const span = f(max) - f(min) || 1;
+  const shown = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(digits));
+  return ramp(Float32Array.from(values, (v) => (f(v) - f(min)) / span), `${label} ${shown(min)}`, `${shown(max)}${log ? ' (log scale)' : ''}`);
+}
+
+/** Colour modes computed from the head shown (null when it is not given: a thumbnail falls back to query / key). */
+function headColoring(mode: string, tokens: TokenTable, nTokens: number, head: HeadColoring | undefined): Coloring | null {
+  if (mode === 'token_length') return rangeRamp(tokenLengths(tokens.text.slice(0, nTokens)), 'characters');
+  if (mode === 'sentence_length') return rangeRamp(sentenceLengths(tokens.seq, tokens.rowsBySeq, nTokens), 'tokens');
+  if (mode === 'frequency') return rangeRamp(tokenFrequencies(tokens.text, nTokens), 'occurrences', 3, true);
+  if (mode === 'pos_mod') {
+    const k = head?.k ?? 5;
+    return categorical(positionModulo(tokens.pos, k, nTokens), Array.from({ length: k }, (_, r) => `pos mod ${k} = ${r}`));
+  }
+  if (!head) return null;
+  if (mode === 'attention_received') {
+    const sequences = tokens.rowsBySeq.values();
+    const received = attentionReceived(head.queries, head.keys, head.dHead, nTokens, sequences, head);
+    return rangeRamp(received, 'total weight', 2);
+  }
+  if (mode === 'norm') {
+    const { queries, keys } = normalizeQK(head.queries, head.keys, nTokens, head.dHead, { translate: head.normalize, scale: head.normalize });
+    return normColoring(rowNorms(queries, nTokens, head.dHead), rowNorms(keys, nTokens, head.dHead));
+  }
+  return null;
+}
+
+/** Each point by its own vector's norm, on one scale for queries and keys (keys lighter). */
+function normColoring(queryNorms: Float32Array, keyNorms: Float32Array): Coloring {
+  const n = queryNorms.length;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of [...queryNorms, ...keyNorms]) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  const span = max - min || 1;
+  const stops = VIRIDIS.map(hexToRgb);
+  const keyStops = lighter(stops);
+  const rgb = new Float32Array(6 * n);
+  for (let i = 0; i < n; i++) {
+    rgb.set(rampColor(stops, (queryNorms[i] - min) / span), 3 * i);
+    rgb.set(rampColor(keyStops, (keyNorms[i] - min) / span), 3 * (n + i));
+  }
+  const legend = n
+    ? [
+        { color: VIRIDIS[0], label: `|q|, |k| ${min.toPrecision(3)}` },
+        { color: VIRIDIS[VIRIDIS.length - 1], label: `${max.toPrecision(3)} (keys lighter)` },
+      ]
+    : [];
+  return { rgb, legend };
+}
+
+export function pointColors(mode: string, tokens: TokenTable | null, nTokens: number, theme: Theme, head?: HeadColoring): Coloring {
   const qk: Coloring = {
     rgb: queryKeyColors(nTokens, hexToRgb(theme.query), hexToRgb(theme.key)),
     legend: [
@@ -84,6 +170,8 @@ export function pointColors(mode: string, tokens: TokenTable | null, nTokens: nu
     const codes = Int32Array.from({ length: nTokens }, (_, i) => tokenCategory(tokens.text[i], tokens.raw?.[i], tokens.special[i] === 1));
     return categorical(codes, [...CATEGORIES]);
   }
+  const derived = headColoring(mode, tokens, nTokens, head);
+  if (derived) return derived;
   if (!tokens.columnNames.includes(mode)) return qk;
   const column = tokens.column(mode);
   if (column.kind === 'number') {

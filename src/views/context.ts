@@ -7,6 +7,7 @@ import type { ImageSource } from '../model/image_source';
 import type { HeadQK, QKSource, QKSourceName } from '../model/qk_source';
 import type { TokenTable } from '../model/tokens';
 import type { CompareCapture, ViewModel } from '../model/traits';
+import { sinkRows } from '../compute/renormalize';
 import type { Theme } from '../ui/theme';
 import type { AddedText } from './added';
 
@@ -109,6 +110,12 @@ export class ViewContext {
   /** The token table of the head view: the capture's rows, then any typed-in rows. */
   headTokens(): TokenTable | null {
     return this.added ? this.added.tokenTable(this.tokens) : this.tokens;
+  }
+
+  /** With `hide_special`: 1 for the rows whose keys are hidden ([CLS], [SEP], first tokens); else null. */
+  hiddenKeys(tokens: TokenTable | null = this.headTokens()): Uint8Array | null {
+    if (!this.model.get('hide_special') || !tokens) return null;
+    return sinkRows(tokens.special, tokens.pos, tokens.length);
   }
 
   selectedRows(): Uint32Array {

@@ -1,7 +1,8 @@
 /**
  * The single-head view: the joint Q/K scatterplot of one head (2D pan/zoom or 3D
  * orbit), hover tooltips, click and lasso selection, search highlight, attention
- * lines from a selected query to its top-k keys, and the sentence view beside it.
+ * lines from a selected query to its top-k keys (or sentence-wide), token labels, hidden
+ * queries / keys / attention sinks, and the sentence view beside it.
  * HeadView puts together the parts in head/, one job each; a compare panel is the same
  * plot without the parts only the single-head view has (see the constructor).
  */
@@ -12,7 +13,7 @@ import { normSizes } from '../compute/sizes';
 import { normalizeQK } from '../compute/normalize';
 import type { HeadQK } from '../model/qk_source';
 import { h } from '../ui/dom';
-import { pointColors } from './coloring';
+import { pointColors, type Coloring } from './coloring';
 import type { ViewContext } from './context';
 import { HeadAside } from './head/aside';
 import { CameraSync } from './head/camera';
@@ -20,6 +21,7 @@ import { attentionLines, focusedQuery, pointEmphasis, type FocusedQuery } from '
 import { headFigure } from './head/figure';
 import { bindPointer, tokenTooltip } from './head/interaction';
 import { kernelPositions, wantedKernelLayout } from './head/kernel_layout';
+import { hiddenPoints, tokenLabels } from './head/labels';
 import { LayoutScheduler } from './head/layout';
 import { Picker } from './head/picking';
 import { PlotSurface } from './head/plot';
@@ -184,24 +186,43 @@ export class HeadView {
     if (this.base) this.show(this.base.qk, this.base.positions, this.base.dims, this.base.method, true);
   }
 
-  /** Point sizes follow `size_by`: uniform, or by the norm of each (normalized) Q/K vector. */
+  /**
+   * Point sizes follow `size_by` (uniform, or by the norm of each normalized Q/K vector)
+   * and `hide_queries` / `hide_keys` (size 0: not drawn, not picked).
+   */
   applySizes(): void {
     const scene = this.surface.scene;
     if (!this.shown || !scene) return;
-    if (this.ctx.model.get('size_by') !== 'norm') {
-      scene.setSizes(null);
-      return;
-    }
     const { queries, keys, nTokens, dHead } = this.shown.qk;
-    const normalize = this.ctx.model.get('normalize');
-    const q = normalizeQK(queries, keys, nTokens, dHead, { translate: normalize, scale: normalize });
-    scene.setSizes(normSizes(q.queries, q.keys, nTokens, dHead));
+    const hidden = hiddenPoints(nTokens, this.ctx.model.get('hide_queries') ?? false, this.ctx.model.get('hide_keys') ?? false);
+    this.picker.setHidden(hidden);
+    this.marks.hiddenPoints = String(hidden ? hidden.reduce((sum, v) => sum + v, 0) : 0);
+    let sizes: Float32Array | null = null;
+    if (this.ctx.model.get('size_by') === 'norm') {
+      const normalize = this.ctx.model.get('normalize');
+      const q = normalizeQK(queries, keys, nTokens, dHead, { translate: normalize, scale: normalize });
+      sizes = normSizes(q.queries, q.keys, nTokens, dHead);
+    }
+    if (hidden) {
+      sizes ??= new Float32Array(2 * nTokens).fill(1);
+      for (let i = 0; i < sizes.length; i++) if (hidden[i]) sizes[i] = 0;
+    }
+    scene.setSizes(sizes);
+    this.drawLines();
   }
 
-  /** Colours and legend follow `color_by` and the theme. */
+  /** Colours and legend follow `color_by` (with `pos_mod_k`, `hide_special` where they matter) and the theme. */
   recolor(): void {
     if (!this.shown || !this.surface.scene) return;
-    this.surface.setColoring(pointColors(this.ctx.model.get('color_by'), this.ctx.headTokens(), this.shown.qk.nTokens, this.ctx.theme));
+    this.surface.setColoring(this.coloring(this.shown.qk));
+    this.marks.colorBy = this.ctx.model.get('color_by');
+  }
+
+  private coloring(qk: HeadQK): Coloring {
+    const model = this.ctx.model;
+    const { scale, causal } = this.ctx.captureInfo(this.heads.capture());
+    const head = { queries: qk.queries, keys: qk.keys, dHead: qk.dHead, normalize: model.get('normalize'), scale, causal, hidden: this.ctx.hiddenKeys(), k: model.get('pos_mod_k') ?? 5 };
+    return pointColors(model.get('color_by'), this.ctx.headTokens(), qk.nTokens, this.ctx.theme, head);
   }
 
   applyTheme(): void {
@@ -286,7 +307,7 @@ export class HeadView {
     this.shown = { qk: placed.qk, positions: placed.positions, dims, method };
     this.picker.setPoints(placed.positions, dims);
     this.surface.tooltip.hide(); // the point under the pointer is a different one now
-    const coloring = pointColors(this.ctx.model.get('color_by'), this.ctx.headTokens(), placed.qk.nTokens, this.ctx.theme);
+    const coloring = this.coloring(placed.qk);
     // Keep the camera when only the method changed (PCA -> UMAP refits: the scale differs).
     scene.setPoints(placed.positions, dims, coloring.rgb, !keepCamera && (!sameHead || method !== 'pca'));
     if (placed.marked) scene.setMarked(placed.marked);
@@ -308,16 +329,41 @@ export class HeadView {
     return focusedQuery(this.ctx, this.shown?.qk, this.heads.capture());
   }
 
+  /** The overlays that follow the camera: attention lines and token labels. */
   private drawLines(focus = this.focus()): void {
     const scene = this.surface.scene;
+    this.drawLabels(focus);
     if (!focus || !scene || !this.shown) {
       this.surface.drawLines([]);
       this.marks.lines = '0';
       return;
     }
-    const lines = attentionLines(focus, this.shown.qk.nTokens, (point) => scene.pointToCanvas(point), this.ctx.theme.foreground);
+    const lines = attentionLines(focus, this.shown.qk.nTokens, (point) => scene.pointToCanvas(point), this.ctx.theme.foreground, this.ctx.theme.key);
     this.surface.drawLines(lines);
     this.marks.lines = String(lines.length);
+  }
+
+  /** Token labels (`labels`) of the points on screen, once zoomed in enough to read them. */
+  private drawLabels(focus: { row: number } | null): void {
+    const scene = this.surface.scene;
+    const { foreground, background } = this.ctx.theme;
+    if (!scene || !this.shown || !this.ctx.model.get('labels')) {
+      this.surface.drawLabels([], foreground, background);
+      this.marks.labels = '0';
+      return;
+    }
+    const n = this.shown.qk.nTokens;
+    const labels = tokenLabels(this.ctx.headTokens(), n, {
+      xy: scene.projectAll(),
+      width: this.surface.element.clientWidth || 640,
+      height: this.surface.element.clientHeight || 480,
+      emphasis: this.surface.emphasis,
+      hidden: hiddenPoints(n, this.ctx.model.get('hide_queries') ?? false, this.ctx.model.get('hide_keys') ?? false),
+      focus: focus?.row ?? -1,
+      measure: (text) => this.surface.labels.measure(text),
+    });
+    this.surface.drawLabels(labels, foreground, background);
+    this.marks.labels = String(labels.length);
   }
 
   private resize(): void {

@@ -10,6 +10,7 @@
  * its views). Without one (e.g. a standalone page) the grid is drawn alone.
  */
 import { allowedKeys, attentionRow } from '../compute/attention';
+import { renormalize } from '../compute/renormalize';
 import { hexToRgb, rampColor, type RGB } from '../compute/colors';
 import { gridShape, patchHeat, type PatchHeat } from '../compute/patches';
 import type { HeadQK } from '../model/qk_source';
@@ -89,7 +90,8 @@ export class ImageView {
     this.heat = null;
     if (focus >= 0) {
       const keyRows = allowedKeys(rows, rows.indexOf(focus), this.ctx.model.get('mask') === 'causal');
-      const weights = attentionRow(qk.queries, qk.keys, qk.dHead, focus, keyRows, this.ctx.model.get('scale'));
+      // hide_special: attention to [CLS] dropped and the patches' weights renormalized.
+      const weights = renormalize(attentionRow(qk.queries, qk.keys, qk.dHead, focus, keyRows, this.ctx.model.get('scale')), keyRows, this.ctx.hiddenKeys(tokens));
       this.heat = patchHeat(weights, keyRows, patches.row, patches.col, this.grid[0], this.grid[1]);
     }
     const from = focus < 0 ? '' : patches.row[focus] >= 0 ? `patch ${patches.row[focus]},${patches.col[focus]}` : tokens.text[focus];

@@ -64,6 +64,8 @@ function paneActions(ctx: ViewContext, panes: Panes, shown: ShownControls) {
     // The head map has its own colour (headmap_color); token-level controls do not apply.
     for (const control of [controls.projection, controls.normalize, controls.color, controls.search]) control.show(!headmap);
     controls.headmapColor.show(headmap);
+    for (const control of [controls.lines, controls.labels, controls.hideQueries, controls.hideKeys]) control.show(!matrix && !headmap);
+    controls.k.show(!matrix && !headmap && model.get('color_by') === 'pos_mod');
     controls.back.show(view === 'compare');
     textBar?.show(!matrix && !headmap);
     controls.order.show(matrix);
@@ -130,6 +132,22 @@ export function bindPanes(ctx: ViewContext, panes: Panes, shown: ShownControls, 
     matrixView.redraw();
   });
   listen(['_selected_rows', 'top_k', 'scale', 'mask', 'search'], emphasis);
+  // The original AttentionViz's head-view options (issue #17).
+  listen(['labels', 'lines'], emphasis);
+  listen(['pos_mod_k'], () => {
+    headView.recolor();
+    compareView.recolor();
+  });
+  listen(['hide_special'], () => {
+    emphasis();
+    headView.recolor();
+    compareView.recolor();
+    restartMatrix(); // its per-head statistics renormalize too
+  });
+  listen(['hide_queries', 'hide_keys'], () => {
+    headView.applySizes();
+    compareView.applySizes();
+  });
   listen(['matrix_source'], restartMatrix);
   listen(['search'], () => matrixView.redraw()); // matches marked in every thumbnail, with their count
   listen(['matrix_order'], () => {

@@ -56,6 +56,13 @@ export function bindToolbar(ctx: ViewContext, toolbar: Toolbar, panes: { headVie
     ),
     headmapColor: toolbar.select('map colour', [['layer', 'layer'], ['entropy', 'entropy'], ['distance', 'Q-K distance'], ['offset', 'attended offset']], model.get('headmap_color') ?? 'layer', (headmap_color) => ctx.update({ headmap_color })),
     back: toolbar.button('back', 'Back to the single-head view (Esc)', () => ctx.update({ view: 'head' })),
+    // The original AttentionViz's head-view options (issue #17).
+    k: toolbar.select('k', Array.from({ length: 15 }, (_, i) => [String(i + 2), String(i + 2)] as [string, string]), String(model.get('pos_mod_k') ?? 5), (k) => ctx.update({ pos_mod_k: Number(k) })),
+    lines: toolbar.select('lines', [['query', 'top-k of query'], ['sentence', 'top-2, whole sentence']], model.get('lines') ?? 'query', (lines) => ctx.update({ lines })),
+    labels: toolbar.checkbox('labels', 'Token labels beside points (once zoomed in enough to read them)', model.get('labels') ?? true, (labels) => ctx.update({ labels })),
+    hideSpecial: toolbar.checkbox('hide [CLS]/[SEP]', 'Drop attention to [CLS], [SEP] and first tokens and renormalize the rest', model.get('hide_special') ?? false, (hide_special) => ctx.update({ hide_special })),
+    hideQueries: toolbar.checkbox('hide queries', 'Hide the query points', model.get('hide_queries') ?? false, (hide_queries) => ctx.update({ hide_queries })),
+    hideKeys: toolbar.checkbox('hide keys', 'Hide the key points', model.get('hide_keys') ?? false, (hide_keys) => ctx.update({ hide_keys })),
   };
   listen(['head'], () => {
     const [layer, head] = model.get('head');
@@ -74,5 +81,16 @@ export function bindToolbar(ctx: ViewContext, toolbar: Toolbar, panes: { headVie
   listen(['matrix_source'], () => controls.source.set(model.get('matrix_source') ?? 'capture'));
   listen(['matrix_order'], () => controls.order.set(model.get('matrix_order')));
   listen(['headmap_color'], () => controls.headmapColor.set(model.get('headmap_color') ?? 'layer'));
+  listen(['pos_mod_k', 'color_by'], () => {
+    controls.k.set(String(model.get('pos_mod_k') ?? 5));
+    controls.k.show(model.get('color_by') === 'pos_mod' && model.get('view') !== 'matrix' && model.get('view') !== 'headmap');
+  });
+  listen(['lines'], () => controls.lines.set(model.get('lines') ?? 'query'));
+  listen(['labels', 'hide_special', 'hide_queries', 'hide_keys'], () => {
+    controls.labels.set(model.get('labels') ?? true);
+    controls.hideSpecial.set(model.get('hide_special') ?? false);
+    controls.hideQueries.set(model.get('hide_queries') ?? false);
+    controls.hideKeys.set(model.get('hide_keys') ?? false);
+  });
   return controls;
 }

@@ -60,7 +60,9 @@ class ViewTraits(anywidget.AnyWidget):
         sync=True, view_state=True, settable=True
     )
     color_by = t.Unicode(
-        "qk", help="'qk', 'pos_norm', 'seq', 'category' or any token-table column"
+        "qk",
+        help="'qk', 'pos_norm', 'pos', 'seq', 'category', 'norm', 'token_length', "
+        "'sentence_length', 'frequency', 'pos_mod', 'attention_received' or any token-table column",
     ).tag(sync=True, view_state=True, settable=True)
     size_by = t.Enum(
         ["none", "norm"], "none", help="point size: uniform, or by the (normalized) Q/K norm"
@@ -94,6 +96,31 @@ class ViewTraits(anywidget.AnyWidget):
         "layer",
         help="colour of the head map's points: the head's layer or one of its summary numbers",
     ).tag(sync=True, view_state=True, settable=True)
+    labels = t.Bool(
+        True,
+        help="token labels beside points (collision-avoided), for text captures once zoomed "
+        "in enough to read them",
+    ).tag(sync=True, view_state=True, settable=True)
+    hide_special = t.Bool(
+        False,
+        help="drop attention to [CLS]/[SEP]/first tokens and renormalize the rest (lines, "
+        "sentence and image views, per-head statistics, attention received)",
+    ).tag(sync=True, view_state=True, settable=True)
+    lines = t.Enum(
+        ["query", "sentence"],
+        "query",
+        help="attention lines on a click: the clicked query's top_k keys, or for every query "
+        "of its sentence the top 2 keys with weight >= 0.05",
+    ).tag(sync=True, view_state=True, settable=True)
+    pos_mod_k = t.Int(5, min=1, help="k of color_by='pos_mod' (position modulo k)").tag(
+        sync=True, view_state=True, settable=True
+    )
+    hide_queries = t.Bool(False, help="hide the query points").tag(
+        sync=True, view_state=True, settable=True
+    )
+    hide_keys = t.Bool(False, help="hide the key points").tag(
+        sync=True, view_state=True, settable=True
+    )
     camera = t.Dict(help="the single-head camera, as the view last left it").tag(
         sync=True, view_state=True
     )

@@ -11,11 +11,17 @@ export class Picker {
   private dims: 2 | 3 = 2;
   /** 2D: index over world positions; 3D: over canvas positions, rebuilt after camera moves. */
   private index: PointIndex | null = null;
+  /** Per point, 1 when hidden (hide_queries / hide_keys): never picked nor lassoed. */
+  private hidden: Uint8Array | null = null;
 
   setPoints(positions: Float32Array, dims: 2 | 3): void {
     this.positions = positions;
     this.dims = dims;
     this.index = dims === 2 ? new PointIndex(flat2(positions, dims)) : null;
+  }
+
+  setHidden(hidden: Uint8Array | null): void {
+    this.hidden = hidden;
   }
 
   /** The camera moved or the canvas resized: in 3D the points' canvas positions changed. */
@@ -25,6 +31,11 @@ export class Picker {
 
   /** Nearest point to a canvas position within the pick radius, or -1. */
   pick(scene: ScatterScene, px: number, py: number): number {
+    const point = this.nearest(scene, px, py);
+    return point >= 0 && this.hidden?.[point] ? -1 : point;
+  }
+
+  private nearest(scene: ScatterScene, px: number, py: number): number {
     if (!this.positions) return -1;
     if (this.dims === 2) {
       const [x, y] = scene.canvasToWorld(px, py);
@@ -36,6 +47,12 @@ export class Picker {
 
   /** The points inside `polygon` (canvas pixels, x0 y0 x1 y1 ...). */
   inside(scene: ScatterScene, polygon: number[]): Uint32Array {
+    const points = this.allInside(scene, polygon);
+    const hidden = this.hidden;
+    return hidden ? points.filter((point) => !hidden[point]) : points;
+  }
+
+  private allInside(scene: ScatterScene, polygon: number[]): Uint32Array {
     if (!this.positions) return new Uint32Array(0);
     if (this.dims === 3) return pointsInPolygon(scene.projectAll(), polygon);
     const world: number[] = [];

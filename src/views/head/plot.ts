@@ -5,6 +5,7 @@
  */
 import type { OverlayLine } from '../../render/overlay';
 import { LineOverlay } from '../../render/overlay';
+import { LabelOverlay, type DrawnLabel } from '../../render/labels';
 import { EMPHASIS, ScatterScene } from '../../render/scatter';
 import { h } from '../../ui/dom';
 import { LassoOverlay } from '../../ui/lasso';
@@ -19,6 +20,7 @@ export class PlotSurface {
   readonly tooltip = new Tooltip();
   readonly lasso = new LassoOverlay();
   private readonly lines = new LineOverlay();
+  readonly labels = new LabelOverlay();
   private readonly legend = h('div', { className: 'av-legend' });
   private readonly hint = h('div', { className: 'av-hint' });
   private sceneOrNull: ScatterScene | null = null;
@@ -27,6 +29,7 @@ export class PlotSurface {
   emphasis: Float32Array = new Float32Array(0);
   legendEntries: LegendEntry[] = [];
   lineList: OverlayLine[] = [];
+  labelList: DrawnLabel[] = [];
 
   /** `showMessage` says why when WebGL cannot start (the surface then has no scene). */
   constructor(showMessage: (text: string) => void) {
@@ -35,7 +38,7 @@ export class PlotSurface {
     } catch (error) {
       showMessage(`attentionviz could not start WebGL, so the plot cannot be drawn.\n${String(error)}`);
     }
-    this.element.append(this.lines.canvas, this.lasso.element, this.legend, this.hint, this.tooltip.element);
+    this.element.append(this.lines.canvas, this.labels.canvas, this.lasso.element, this.legend, this.hint, this.tooltip.element);
   }
 
   /** Null when WebGL could not start, and after dispose(). */
@@ -72,12 +75,19 @@ export class PlotSurface {
     this.lines.draw(lines);
   }
 
+  /** Token labels, in `text` colour over a `halo` of the background. */
+  drawLabels(labels: DrawnLabel[], text: string, halo: string): void {
+    this.labelList = labels;
+    this.labels.draw(labels, text, halo);
+  }
+
   /** Scene and line overlay follow the element's size (640 x 480 while it has none). */
   resize(): void {
     const width = this.element.clientWidth || 640;
     const height = this.element.clientHeight || 480;
     this.sceneOrNull?.resize(width, height);
     this.lines.resize(width, height);
+    this.labels.resize(width, height);
   }
 
   dispose(): void {

@@ -123,7 +123,7 @@ async function methodsAndNumbers(job: FillJob, counts: { method: number; stats: 
     if (keep && !cell.qk) kept += bytes;
     cell.qk = keep ? qk : null;
     counts.streamed ||= !keep;
-    cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, job.sequences, scale, causal);
+    cell.stats = headStats(qk.queries, qk.keys, qk.nTokens, qk.dHead, job.sequences, scale, causal, job.ctx.hiddenKeys(job.ctx.tokens));
     counts.stats++;
     job.statsReady(cell);
     report();
