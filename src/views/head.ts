@@ -16,7 +16,7 @@ import { pointColors } from './coloring';
 import type { ViewContext } from './context';
 import { HeadAside } from './head/aside';
 import { CameraSync } from './head/camera';
-import { attentionLines, focusedQuery, pointEmphasis, type FocusedQuery } from './head/emphasis';
+import { attentionLines, focusedQuery, highlightPair, pointEmphasis, type FocusedQuery } from './head/emphasis';
 import { headFigure } from './head/figure';
 import { bindPointer, tokenTooltip } from './head/interaction';
 import { kernelPositions, wantedKernelLayout } from './head/kernel_layout';
@@ -84,6 +84,8 @@ export class HeadView {
   private base: Shown | null = null;
   /** Token row hovered elsewhere (the image view's patches, the other compare panel; -1: none). */
   private linkedHover = -1;
+  /** Query and key rows of the analysis heatmap's hovered cell (null: none). */
+  private linkedPair: [number, number] | null = null;
   private readonly cleanups: Array<() => void> = [];
 
   constructor(
@@ -96,10 +98,17 @@ export class HeadView {
     this.surface = new PlotSurface(ctx.showMessage);
     const single = this.shownIn === 'head';
     this.aside = single
-      ? new HeadAside(ctx, (row) => {
-          this.linkedHover = row;
-          this.applyEmphasis();
-        })
+      ? new HeadAside(
+          ctx,
+          (row) => {
+            this.linkedHover = row;
+            this.applyEmphasis();
+          },
+          (queryRow, keyRow) => {
+            this.linkedPair = queryRow < 0 ? null : [queryRow, keyRow];
+            this.applyEmphasis();
+          },
+        )
       : null;
     this.camera = single ? new CameraSync(ctx, () => this.surface.scene) : null;
     this.marks = single ? ctx.root.dataset : this.element.dataset;
@@ -232,7 +241,9 @@ export class HeadView {
     if (!this.shown || !this.surface.scene) return;
     const highlights = { selected: this.ctx.selectedRows(), matches: this.ctx.searchMatches(), hovered: this.linkedHover };
     const focus = this.focus();
-    this.surface.setEmphasis(pointEmphasis(this.shown.qk.nTokens, highlights, focus));
+    const emphasis = pointEmphasis(this.shown.qk.nTokens, highlights, focus);
+    if (this.linkedPair) highlightPair(emphasis, this.shown.qk.nTokens, this.linkedPair);
+    this.surface.setEmphasis(emphasis);
     this.drawLines(focus);
     this.aside?.render(this.shown.qk);
     this.updateStatus();

@@ -117,7 +117,7 @@ export function bindPanes(ctx: ViewContext, panes: Panes, shown: ShownControls, 
     compareView.recolor();
     matrixView.redraw();
   });
-  listen(['_selected_rows', 'top_k', 'scale', 'mask', 'search'], emphasis);
+  listen(['_selected_rows', 'top_k', 'scale', 'mask', 'search', 'weight_by_value', '_value_norms'], emphasis);
   listen(['matrix_source'], restartMatrix);
   listen(['matrix_order'], () => {
     matrixView.recaption();

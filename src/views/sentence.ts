@@ -8,6 +8,7 @@ import { allowedKeys, attentionRow } from '../compute/attention';
 import type { HeadQK } from '../model/qk_source';
 import { h } from '../ui/dom';
 import type { ViewContext } from './context';
+import { maybeValueWeighted } from './value_norms';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const ROW_HEIGHT = 18;
@@ -46,7 +47,7 @@ export class SentenceView {
       const isFocus = row === focus;
       if (rows.length > ALL_LINES_LIMIT && !isFocus) return;
       const keyRows = allowedKeys(rows, i, causal);
-      const weights = attentionRow(qk.queries, qk.keys, qk.dHead, row, keyRows, scale);
+      const weights = maybeValueWeighted(this.ctx, qk, attentionRow(qk.queries, qk.keys, qk.dHead, row, keyRows, scale), keyRows);
       weights.forEach((weight, j) => {
         if (weight < 0.02) return;
         const line = document.createElementNS(SVG_NS, 'line');

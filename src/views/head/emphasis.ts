@@ -7,6 +7,7 @@ import type { HeadQK, QKSourceName } from '../../model/qk_source';
 import type { OverlayLine } from '../../render/overlay';
 import { EMPHASIS } from '../../render/scatter';
 import type { ViewContext } from '../context';
+import { maybeValueWeighted } from '../value_norms';
 
 export interface FocusedQuery {
   row: number;
@@ -24,6 +25,7 @@ export function focusedQuery(ctx: ViewContext, qk: HeadQK | undefined, source: Q
   const { scale, causal } = ctx.captureInfo(source); // this plot's capture's attention
   const keyRows = allowedKeys(sequence, sequence.indexOf(row), causal);
   const weights = attentionRow(qk.queries, qk.keys, qk.dHead, row, keyRows, scale);
+  if (source === 'capture') maybeValueWeighted(ctx, qk, weights, keyRows); // weight_by_value: alpha * |v|
   const best = topK(weights, ctx.model.get('top_k'));
   return { row, targets: best.map((i) => ({ row: keyRows[i], weight: weights[i] })) };
 }
@@ -61,4 +63,11 @@ export function attentionLines(focus: FocusedQuery, n: number, toCanvas: (point:
     color,
     alpha: 0.35 + 0.5 * weight,
   }));
+}
+
+/** Highlight one query point and one key point (the analysis heatmap's hovered cell), dimming the rest. */
+export function highlightPair(emphasis: Float32Array, n: number, [queryRow, keyRow]: [number, number]): void {
+  if (queryRow >= n || keyRow >= n) return;
+  for (let p = 0; p < emphasis.length; p++) if (emphasis[p] === EMPHASIS.normal) emphasis[p] = EMPHASIS.dimmed;
+  emphasis[queryRow] = emphasis[n + keyRow] = EMPHASIS.highlighted;
 }

@@ -1,0 +1,126 @@
+"""Value-vector norms |v_j| per head (value-weighted attention, Kobayashi et al. 2020):
+checked against the model's own value projections, kept in .attnviz files, optional for
+older files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import TEXTS, tiny_model
+
+import attentionviz as av
+
+# fp32 throughout; the projection is recomputed on other batch shapes (other BLAS blocking),
+# so values agree to rounding, not bit for bit.
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def _real_rows(norms: torch.Tensor, mask: torch.Tensor) -> np.ndarray:
+    """``[batch, seq, heads]`` -> ``[heads, n_real]`` in token-table order."""
+    return norms[mask.bool()].T.numpy()
+
+
+def _bert_reference(model, enc) -> list[np.ndarray]:
+    with torch.no_grad():
+        hidden = model(**enc, output_hidden_states=True).hidden_states
+    out = []
+    for layer, block in enumerate(model.encoder.layer):
+        attn = block.attention.self
+        v = attn.value(hidden[layer])  # the model's own value projection of the layer input
+        b, s, _ = v.shape
+        norms = v.view(b, s, attn.num_attention_heads, -1).norm(dim=-1)
+        out.append(_real_rows(norms, enc["attention_mask"]))
+    return out
+
+
+def _gpt2_reference(model, enc) -> list[np.ndarray]:
+    with torch.no_grad():
+        hidden = model(**enc, output_hidden_states=True).hidden_states
+        out = []
+        for layer, block in enumerate(model.h):
+            qkv = block.attn.c_attn(block.ln_1(hidden[layer]))
+            v = qkv.split(block.attn.embed_dim, dim=2)[2]
+            b, s, _ = v.shape
+            norms = v.view(b, s, block.attn.num_heads, -1).norm(dim=-1)
+            out.append(_real_rows(norms, enc["attention_mask"]))
+    return out
+
+
+def test_bert_value_norms_match_the_value_projection(minilm):
+    model, tok = minilm
+    cap = av.capture(model, tok, TEXTS, dtype="float32", batch_size=3, progress=False)
+    enc = tok(TEXTS, padding=True, return_tensors="pt")
+    ref = _bert_reference(model, dict(enc))
+    assert cap.has_value_norms
+    for layer in range(cap.n_layers):
+        for head in range(cap.n_heads):
+            got = cap.value_norms(layer, head)
+            assert got.shape == (cap.n_tokens,) and got.dtype == np.float32
+            np.testing.assert_allclose(got, ref[layer][head], rtol=RTOL, atol=ATOL)
+    # not a constant: norms differ between tokens, so weighting by them changes attention
+    assert cap.value_norms(0, 0).std() > 0.05 * cap.value_norms(0, 0).mean()
+
+
+def test_gpt2_value_norms_match_the_value_projection(gpt2_tokenizer):
+    model = tiny_model("gpt2")
+    texts = TEXTS[:3]
+    cap = av.capture(model, gpt2_tokenizer, texts, dtype="float32", batch_size=2, progress=False)
+    enc = gpt2_tokenizer(texts, padding=True, return_tensors="pt")
+    ref = _gpt2_reference(model, {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]})
+    for layer in range(cap.n_layers):
+        for head in range(cap.n_heads):
+            np.testing.assert_allclose(
+                cap.value_norms(layer, head), ref[layer][head], rtol=RTOL, atol=ATOL
+            )
+
+
+def test_value_norms_survive_the_file(tmp_path, gpt2_tokenizer):
+    model = tiny_model("gpt2")
+    cap = av.capture(model, gpt2_tokenizer, TEXTS[:2], dtype="float32", progress=False)
+    streamed = av.capture(
+        model, gpt2_tokenizer, TEXTS[:2], dtype="float32", progress=False, out=tmp_path / "s.attnviz"
+    )
+    cap.save(tmp_path / "a.attnviz")
+    for loaded in (av.load(tmp_path / "a.attnviz"), streamed):
+        assert loaded.has_value_norms
+        np.testing.assert_array_equal(loaded.value_norms(1, 3), cap.value_norms(1, 3))
+        q0, _ = cap.qk(1, 3)
+        np.testing.assert_array_equal(loaded.qk(1, 3)[0], q0)  # Q/K unaffected by the new block
+    both = av.load([tmp_path / "a.attnviz", tmp_path / "s.attnviz"])
+    np.testing.assert_array_equal(
+        both.value_norms(0, 1), np.concatenate([cap.value_norms(0, 1)] * 2)
+    )
+
+
+def _plain(n_tokens: int = 5, norms=None):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    q = rng.normal(size=(2, 3, n_tokens, 4)).astype(np.float32)
+    tokens = pd.DataFrame({"text": list("abcde")[:n_tokens], "seq": [0] * n_tokens})
+    return av.Capture.from_arrays(
+        tokens, q, q.copy(), scale=0.5, mask="bidirectional", value_norms=norms
+    )
+
+
+def test_files_without_value_norms_still_load(tmp_path):
+    cap = _plain()
+    cap.save(tmp_path / "old.attnviz")
+    loaded = av.load(tmp_path / "old.attnviz")
+    assert not loaded.has_value_norms
+    with pytest.raises(ValueError, match="no value norms"):
+        loaded.value_norms(0, 0)
+    np.testing.assert_array_equal(loaded.qk(1, 2)[0], cap.qk(1, 2)[0])
+
+
+def test_from_arrays_value_norms_are_checked(tmp_path):
+    norms = np.abs(np.random.default_rng(1).normal(size=(2, 3, 5))).astype(np.float32)
+    cap = _plain(norms=norms)
+    np.testing.assert_array_equal(cap.value_norms(1, 2), norms[1, 2])
+    cap.save(tmp_path / "n.attnviz")
+    np.testing.assert_array_equal(av.load(tmp_path / "n.attnviz").value_norms(1, 2), norms[1, 2])
+    with pytest.raises(ValueError, match=r"value_norms must be \[n_layers, n_heads, n_tokens\]"):
+        _plain(norms=norms[:, :2])
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        _plain(norms=-norms)
