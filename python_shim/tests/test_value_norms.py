@@ -18,33 +18,40 @@ RTOL, ATOL = 1e-4, 1e-5
 
 def _real_rows(norms: torch.Tensor, mask: torch.Tensor) -> np.ndarray:
     """``[batch, seq, heads]`` -> ``[heads, n_real]`` in token-table order."""
-    return norms[mask.bool()].T.numpy()
+    return norms.detach()[mask.bool()].T.numpy()
+
+
+def _projected(model, enc, modules, to_values) -> list[np.ndarray]:
+    """|v| per head from what the model's own value projections output on ``enc``
+    (forward hooks on ``modules``; ``to_values`` picks V ``[b, s, heads * d]`` from it)."""
+    seen: dict[int, torch.Tensor] = {}
+    hooks = [
+        m.register_forward_hook(lambda _m, _i, out, layer=layer: seen.__setitem__(layer, out))
+        for layer, m in enumerate(modules)
+    ]
+    try:
+        with torch.no_grad():
+            model(**enc)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    n_heads = model.config.num_attention_heads
+    out = []
+    for layer in range(len(modules)):
+        v = to_values(seen[layer])
+        b, s, _ = v.shape
+        out.append(_real_rows(v.view(b, s, n_heads, -1).norm(dim=-1), enc["attention_mask"]))
+    return out
 
 
 def _bert_reference(model, enc) -> list[np.ndarray]:
-    with torch.no_grad():
-        hidden = model(**enc, output_hidden_states=True).hidden_states
-    out = []
-    for layer, block in enumerate(model.encoder.layer):
-        attn = block.attention.self
-        v = attn.value(hidden[layer])  # the model's own value projection of the layer input
-        b, s, _ = v.shape
-        norms = v.view(b, s, attn.num_attention_heads, -1).norm(dim=-1)
-        out.append(_real_rows(norms, enc["attention_mask"]))
-    return out
+    values = [block.attention.self.value for block in model.encoder.layer]
+    return _projected(model, enc, values, lambda v: v)
 
 
 def _gpt2_reference(model, enc) -> list[np.ndarray]:
-    with torch.no_grad():
-        hidden = model(**enc, output_hidden_states=True).hidden_states
-        out = []
-        for layer, block in enumerate(model.h):
-            qkv = block.attn.c_attn(block.ln_1(hidden[layer]))
-            v = qkv.split(block.attn.embed_dim, dim=2)[2]
-            b, s, _ = v.shape
-            norms = v.view(b, s, block.attn.num_heads, -1).norm(dim=-1)
-            out.append(_real_rows(norms, enc["attention_mask"]))
-    return out
+    width = model.config.n_embd  # c_attn outputs [Q | K | V], each n_embd wide
+    return _projected(model, enc, [b.attn.c_attn for b in model.h], lambda qkv: qkv[..., 2 * width :])
 
 
 def test_bert_value_norms_match_the_value_projection(minilm):
@@ -67,7 +74,8 @@ def test_gpt2_value_norms_match_the_value_projection(gpt2_tokenizer):
     texts = TEXTS[:3]
     cap = av.capture(model, gpt2_tokenizer, texts, dtype="float32", batch_size=2, progress=False)
     enc = gpt2_tokenizer(texts, padding=True, return_tensors="pt")
-    ref = _gpt2_reference(model, {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]})
+    # as capture runs it: with the tokenizer's token_type_ids (GPT-2 embeds them too)
+    ref = _gpt2_reference(model, dict(enc))
     for layer in range(cap.n_layers):
         for head in range(cap.n_heads):
             np.testing.assert_allclose(

@@ -117,6 +117,8 @@ export interface ViewTraits {
   weight_by_value?: boolean;
   /** The analysis pane beside the plot: none, the attention pattern, attention by offset, or one pair's q*k products. */
   analysis?: 'none' | 'pattern' | 'offsets' | 'dims';
+  /** Vision captures: points as dots, as image patches (queries outlined, keys filled), or patches without outline. */
+  point_style?: 'dot' | 'patch' | 'patch_plain';
   /** Key row of the per-dimension view (-1: the focused query's top key). */
   pair_key?: number;
   /** |v_j| of the shown head, float32 little-endian [n_tokens] (empty: none). */

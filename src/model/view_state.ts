@@ -14,6 +14,8 @@ export const SYNCED_TRAIT_NAMES = [
   '_selected_rows',
   '_text_input',
   '_tokens',
+  '_value_norms',
+  'analysis',
   'camera',
   'color_by',
   'compare_head',
@@ -28,6 +30,8 @@ export const SYNCED_TRAIT_NAMES = [
   'n_heads',
   'n_layers',
   'normalize',
+  'pair_key',
+  'point_style',
   'projection',
   'scale',
   'search',
@@ -35,6 +39,7 @@ export const SYNCED_TRAIT_NAMES = [
   'theme',
   'top_k',
   'view',
+  'weight_by_value',
 ] as const;
 
 export type SyncedTraitName = (typeof SYNCED_TRAIT_NAMES)[number];
@@ -47,6 +52,8 @@ export interface HostDefaults {
   _layout_meta: Record<string, never>;
   _selected_rows: null;
   _text_input: Record<string, never>;
+  _value_norms: null;
+  analysis: 'none' | 'pattern' | 'offsets' | 'dims';
   camera: Record<string, never>;
   color_by: string;
   compare_head: [number, number];
@@ -59,6 +66,8 @@ export interface HostDefaults {
   matrix_source: 'capture' | 'compare';
   model_name: string;
   normalize: boolean;
+  pair_key: number;
+  point_style: 'dot' | 'patch' | 'patch_plain';
   projection: 'pca' | 'umap' | 'tsne';
   scale: number;
   search: string;
@@ -66,6 +75,7 @@ export interface HostDefaults {
   theme: 'auto' | 'light' | 'dark';
   top_k: number;
   view: 'matrix' | 'head' | 'compare';
+  weight_by_value: boolean;
 }
 
 /** The Python widget's defaults: where a host that builds a model by hand starts. */
@@ -76,6 +86,8 @@ export const HOST_DEFAULTS: HostDefaults = {
   _layout_meta: {},
   _selected_rows: null,
   _text_input: {},
+  _value_norms: null,
+  analysis: 'none',
   camera: {},
   color_by: 'qk',
   compare_head: [0, 1],
@@ -88,6 +100,8 @@ export const HOST_DEFAULTS: HostDefaults = {
   matrix_source: 'capture',
   model_name: '',
   normalize: true,
+  pair_key: -1,
+  point_style: 'dot',
   projection: 'umap',
   scale: 1,
   search: '',
@@ -95,4 +109,5 @@ export const HOST_DEFAULTS: HostDefaults = {
   theme: 'auto',
   top_k: 5,
   view: 'matrix',
+  weight_by_value: false,
 };

@@ -26,6 +26,7 @@ import { PlotSurface } from './head/plot';
 import { FetchedHead, ModelHead, type HeadSource } from './head/source';
 import { headStatus, toolbarStatus } from './head/status';
 import { placeTypedText } from './head/typed_text';
+import { PatchSprites } from './sprites';
 
 /** Exposed on the root element for automation and tests (see README). */
 export interface ViewHandle {
@@ -75,6 +76,8 @@ export class HeadView {
   /** The single-head view's own parts (null in a compare panel). */
   private readonly aside: HeadAside | null;
   private readonly camera: CameraSync | null;
+  /** Vision captures: points drawn as their image patches (`point_style`). */
+  private readonly sprites: PatchSprites;
   /** Where this plot's data-* marks go: the root (single-head view) or its own element (panel). */
   private readonly marks: DOMStringMap;
   private readonly shownIn: 'head' | 'compare';
@@ -111,6 +114,7 @@ export class HeadView {
         )
       : null;
     this.camera = single ? new CameraSync(ctx, () => this.surface.scene) : null;
+    this.sprites = new PatchSprites(ctx, () => (this.surface.scene && this.shown ? { scene: this.surface.scene, nTokens: this.shown.qk.nTokens } : null));
     this.marks = single ? ctx.root.dataset : this.element.dataset;
     this.layouts = new LayoutScheduler(ctx, this.heads, {
       show: (qk, positions, dims, method) => this.show(qk, positions, dims, method),
@@ -280,6 +284,7 @@ export class HeadView {
 
   dispose(): void {
     this.camera?.dispose();
+    this.sprites.dispose();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.surface.dispose();
     this.aside?.dispose();
@@ -301,6 +306,7 @@ export class HeadView {
     // Keep the camera when only the method changed (PCA -> UMAP refits: the scale differs).
     scene.setPoints(placed.positions, dims, coloring.rgb, !keepCamera && (!sameHead || method !== 'pca'));
     if (placed.marked) scene.setMarked(placed.marked);
+    this.sprites.apply();
     this.applySizes();
     if (!previous) this.camera?.restore();
     this.surface.setHint(dims);

@@ -7,6 +7,7 @@ import { colorModes } from './coloring';
 import type { CompareView } from './compare';
 import type { ViewContext } from './context';
 import type { HeadView } from './head';
+import { patchColumns } from './image';
 import type { MatrixView } from './matrix';
 import type { ListenTraits, ToolbarControls } from './toolbar_bindings';
 
@@ -57,6 +58,7 @@ function paneActions(ctx: ViewContext, panes: Panes, shown: ShownControls) {
     for (const control of [controls.layer, controls.head, controls.compare]) control.show(view === 'head');
     for (const control of [controls.dims, controls.size, controls.reset, exportButtons[1], exportButtons[2]]) control.show(!matrix);
     controls.back.show(view === 'compare');
+    controls.points.show(!matrix && patchColumns(ctx.tokens) !== null);
     textBar?.show(!matrix);
     controls.order.show(matrix);
     controls.source.show(matrix && ctx.compareCapture() !== null);
@@ -70,6 +72,7 @@ function paneActions(ctx: ViewContext, panes: Panes, shown: ShownControls) {
     const buffer = model.get('_tokens');
     ctx.tokens = buffer ? decodeTokenTable(buffer) : null;
     controls.color.setOptions(colorModes(ctx.tokens), model.get('color_by'));
+    controls.points.show(model.get('view') !== 'matrix' && patchColumns(ctx.tokens) !== null);
   });
   const applyTheme = (): void => {
     ctx.theme = resolveTheme(model.get('theme'));

@@ -54,6 +54,8 @@ export function bindToolbar(ctx: ViewContext, toolbar: Toolbar, panes: { headVie
     compare: toolbar.button('compare', 'Show this head beside another, linked (starts with the next head of this layer, or the other model\'s same head)', () =>
       ctx.update({ compare_head: ctx.defaultCompareHead(), view: 'compare' }),
     ),
+    // Vision captures: dots or image patches (shown only for them, see pane_bindings).
+    points: toolbar.select('points', [['dot', 'dots'], ['patch', 'patches'], ['patch_plain', 'patches, no outline']], model.get('point_style') ?? 'dot', (point_style) => ctx.update({ point_style })),
     back: toolbar.button('back', 'Back to the single-head view (Esc)', () => ctx.update({ view: 'head' })),
   };
   listen(['head'], () => {
@@ -72,5 +74,6 @@ export function bindToolbar(ctx: ViewContext, toolbar: Toolbar, panes: { headVie
   listen(['search'], () => controls.search.set(model.get('search')));
   listen(['matrix_source'], () => controls.source.set(model.get('matrix_source') ?? 'capture'));
   listen(['matrix_order'], () => controls.order.set(model.get('matrix_order')));
+  listen(['point_style'], () => controls.points.set(model.get('point_style') ?? 'dot'));
   return controls;
 }

@@ -107,6 +107,12 @@ class ViewTraits(anywidget.AnyWidget):
         "the focused sequence, attention by offset over the corpus, or the per-dimension "
         "q*k products of the focused query with one key",
     ).tag(sync=True, view_state=True, settable=True)
+    point_style = t.Enum(
+        ["dot", "patch", "patch_plain"],
+        "dot",
+        help="vision captures: points as dots, as their image patches (queries outlined, keys "
+        "on a filled square, as in the original AttentionViz), or patches without outline",
+    ).tag(sync=True, view_state=True, settable=True)
     pair_key = t.Int(
         -1, help="key row of the per-dimension view (-1: the focused query's top key)"
     ).tag(sync=True, view_state=True, settable=True)
