@@ -51,7 +51,9 @@ def _bert_reference(model, enc) -> list[np.ndarray]:
 
 def _gpt2_reference(model, enc) -> list[np.ndarray]:
     width = model.config.n_embd  # c_attn outputs [Q | K | V], each n_embd wide
-    return _projected(model, enc, [b.attn.c_attn for b in model.h], lambda qkv: qkv[..., 2 * width :])
+    return _projected(
+        model, enc, [b.attn.c_attn for b in model.h], lambda qkv: qkv[..., 2 * width :]
+    )
 
 
 def test_bert_value_norms_match_the_value_projection(minilm):
@@ -87,7 +89,12 @@ def test_value_norms_survive_the_file(tmp_path, gpt2_tokenizer):
     model = tiny_model("gpt2")
     cap = av.capture(model, gpt2_tokenizer, TEXTS[:2], dtype="float32", progress=False)
     streamed = av.capture(
-        model, gpt2_tokenizer, TEXTS[:2], dtype="float32", progress=False, out=tmp_path / "s.attnviz"
+        model,
+        gpt2_tokenizer,
+        TEXTS[:2],
+        dtype="float32",
+        progress=False,
+        out=tmp_path / "s.attnviz",
     )
     cap.save(tmp_path / "a.attnviz")
     for loaded in (av.load(tmp_path / "a.attnviz"), streamed):

@@ -16,8 +16,8 @@ from ..core import tokens as token_table
 from ..core.attnviz_file import PathLike
 from ..core.capture import Capture
 from ..core.errors import UnsupportedModelError
-from .batches import image_batches, text_batches
 from ..core.patch_colours import patch_columns
+from .batches import image_batches, text_batches
 from .images import model_view
 from .runner import run
 

@@ -238,9 +238,7 @@ class _Sink:
 
     def finish(self) -> ArrayStore | FileStore:
         if self.writer is None:
-            return ArrayStore(
-                self.q, self.k, self.tokens, self.manifest, self.images, self.vnorm
-            )
+            return ArrayStore(self.q, self.k, self.tokens, self.manifest, self.images, self.vnorm)
         self.writer.commit()
         return FileStore(self.out)  # type: ignore[arg-type]
 
