@@ -139,3 +139,20 @@ def test_from_arrays_value_norms_are_checked(tmp_path):
         _plain(norms=norms[:, :2])
     with pytest.raises(ValueError, match="finite and >= 0"):
         _plain(norms=-norms)
+
+
+def test_the_widget_sends_the_shown_heads_norms_and_refuses_weighting_without_them():
+    import traitlets
+
+    norms = np.abs(np.random.default_rng(2).normal(size=(2, 3, 5))).astype(np.float32)
+    viz = av.AttentionViz(_plain(norms=norms), head=(1, 2), weight_by_value=True)
+    assert viz._qk_meta["value_norms"] is True
+    np.testing.assert_array_equal(np.frombuffer(viz._value_norms, "<f4"), norms[1, 2])
+    viz.head = (0, 1)
+    np.testing.assert_array_equal(np.frombuffer(viz._value_norms, "<f4"), norms[0, 1])
+    old = av.AttentionViz(_plain(), head=(0, 0))
+    assert old._value_norms == b"" and old._qk_meta["value_norms"] is False
+    with pytest.raises(traitlets.TraitError, match="weight_by_value needs value-vector norms"):
+        old.weight_by_value = True
+    with pytest.raises(traitlets.TraitError, match="weight_by_value needs value-vector norms"):
+        av.AttentionViz(_plain(), weight_by_value=True)
