@@ -36,8 +36,14 @@ export class PatchSprites {
     if (!shown) return;
     const style = this.ctx.model.get('point_style') ?? 'dot';
     const atlas = style === 'dot' ? null : this.currentAtlas();
-    this.ctx.root.dataset.sprites = style === 'dot' ? 'off' : atlas ? 'on' : 'loading';
+    if (this.ctx.root.dataset.sprites !== 'unavailable' || style === 'dot') this.ctx.root.dataset.sprites = style === 'dot' ? 'off' : atlas ? 'on' : 'loading';
     shown.scene.setSprites(atlas, style === 'patch');
+  }
+
+  /** No pictures (e.g. a standalone page without them): say so once and keep the dots. */
+  private unavailable(message: string): void {
+    this.ctx.root.dataset.sprites = 'unavailable';
+    this.ctx.notify(message);
   }
 
   dispose(): void {
@@ -58,7 +64,7 @@ export class PatchSprites {
     const patches = patchColumns(tokens);
     const images = this.ctx.images;
     if (!patches || !images) {
-      this.ctx.notify('patch sprites need a vision capture with its images; drawing dots');
+      this.unavailable('patch sprites need a vision capture with its images; drawing dots');
       return;
     }
     const [gridRows, gridCols] = gridShape(patches.row, patches.col);
@@ -66,7 +72,7 @@ export class PatchSprites {
     try {
       for (const seq of tokens.rowsBySeq.keys()) pictures.set(seq, await createImageBitmap(await images.png(seq)));
     } catch (error) {
-      this.ctx.notify(`patch sprites: an image could not be loaded (${error instanceof Error ? error.message : String(error)}); drawing dots`);
+      this.unavailable(`patch sprites: an image could not be loaded (${error instanceof Error ? error.message : String(error)}); drawing dots`);
       return;
     }
     if (this.loading !== tokens) return; // another token table arrived meanwhile
