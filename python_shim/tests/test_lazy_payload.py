@@ -163,6 +163,7 @@ def test_head_bytes_and_copies_are_the_stored_values(where: str, saved, sharded:
         "n_tokens": cap.n_tokens,
         "d_head": 8,
         "dtype": "float16",
+        "value_norms": cap.has_value_norms,
     }
 
 

@@ -53,6 +53,7 @@ def test_head_sends_only_that_heads_qk_as_binary(small_capture: av.Capture) -> N
         "n_tokens": 9,
         "d_head": 8,
         "dtype": "float16",
+        "value_norms": small_capture.has_value_norms,  # _value_norms holds them when True
     }
     assert isinstance(state["_queries"], bytes)
     np.testing.assert_array_equal(

@@ -12,6 +12,8 @@ export interface QKMeta {
   n_tokens: number;
   d_head: number;
   dtype: MatrixDtype;
+  /** `_value_norms` holds this head's |v_j| (absent/false: the capture has none). */
+  value_norms?: boolean;
 }
 
 /** The ONNX model the kernel offers for text typed into the view (`AttentionViz(cap, onnx=...)`). */
@@ -129,6 +131,16 @@ export interface ViewTraits {
   _text_input?: TextInputInfo | Record<string, never>;
   /** The right panel's capture when it is another model's; `{}` (or absent) when it is this one. */
   _compare?: CompareCapture | Record<string, never>;
+  /** Weight attention by the key's value-vector norm, alpha_ij * |v_j| (lines, sentence view, analysis). */
+  weight_by_value?: boolean;
+  /** The analysis pane beside the plot: none, the attention pattern, attention by offset, or one pair's q*k products. */
+  analysis?: 'none' | 'pattern' | 'offsets' | 'dims';
+  /** Vision captures: points as dots, as image patches (queries outlined, keys filled), or patches without outline. */
+  point_style?: 'dot' | 'patch' | 'patch_plain';
+  /** Key row of the per-dimension view (-1: the focused query's top key). */
+  pair_key?: number;
+  /** |v_j| of the shown head, float32 little-endian [n_tokens] (empty: none). */
+  _value_norms?: DataView | null;
 }
 
 export type ViewModel = AnyModel<ViewTraits>;

@@ -14,7 +14,9 @@ export const SYNCED_TRAIT_NAMES = [
   '_selected_rows',
   '_text_input',
   '_tokens',
+  '_value_norms',
   '_widget_id',
+  'analysis',
   'camera',
   'color_by',
   'compare_head',
@@ -35,6 +37,8 @@ export const SYNCED_TRAIT_NAMES = [
   'n_heads',
   'n_layers',
   'normalize',
+  'pair_key',
+  'point_style',
   'pos_mod_k',
   'projection',
   'scale',
@@ -43,6 +47,7 @@ export const SYNCED_TRAIT_NAMES = [
   'theme',
   'top_k',
   'view',
+  'weight_by_value',
 ] as const;
 
 export type SyncedTraitName = (typeof SYNCED_TRAIT_NAMES)[number];
@@ -55,7 +60,9 @@ export interface HostDefaults {
   _layout_meta: Record<string, never>;
   _selected_rows: null;
   _text_input: Record<string, never>;
+  _value_norms: null;
   _widget_id: string;
+  analysis: 'none' | 'pattern' | 'offsets' | 'dims';
   camera: Record<string, never>;
   color_by: string;
   compare_head: [number, number];
@@ -74,6 +81,8 @@ export interface HostDefaults {
   matrix_source: 'capture' | 'compare';
   model_name: string;
   normalize: boolean;
+  pair_key: number;
+  point_style: 'dot' | 'patch' | 'patch_plain';
   pos_mod_k: number;
   projection: 'pca' | 'umap' | 'tsne';
   scale: number;
@@ -82,6 +91,7 @@ export interface HostDefaults {
   theme: 'auto' | 'light' | 'dark';
   top_k: number;
   view: 'matrix' | 'head' | 'compare' | 'headmap';
+  weight_by_value: boolean;
 }
 
 /** The Python widget's defaults: where a host that builds a model by hand starts. */
@@ -92,7 +102,9 @@ export const HOST_DEFAULTS: HostDefaults = {
   _layout_meta: {},
   _selected_rows: null,
   _text_input: {},
+  _value_norms: null,
   _widget_id: '',
+  analysis: 'none',
   camera: {},
   color_by: 'qk',
   compare_head: [0, 1],
@@ -111,6 +123,8 @@ export const HOST_DEFAULTS: HostDefaults = {
   matrix_source: 'capture',
   model_name: '',
   normalize: true,
+  pair_key: -1,
+  point_style: 'dot',
   pos_mod_k: 5,
   projection: 'umap',
   scale: 1,
@@ -119,4 +133,5 @@ export const HOST_DEFAULTS: HostDefaults = {
   theme: 'auto',
   top_k: 5,
   view: 'matrix',
+  weight_by_value: false,
 };

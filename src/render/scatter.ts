@@ -6,6 +6,7 @@
  */
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import { pointTiles, spriteMaterial, type SpriteAtlas } from './sprites';
 
 const vertexShader = /* glsl */ `
   attribute vec3 pointColor;
@@ -191,6 +192,24 @@ export class ScatterScene {
     const count = this.positions.length / 3;
     if (sizes && sizes.length !== count) throw new Error(`${sizes.length} sizes for ${count} points`);
     this.geometry.setAttribute('sizeScale', new THREE.BufferAttribute(sizes ?? new Float32Array(count).fill(1), 1));
+    this.requestRender();
+  }
+
+  /**
+   * Draw points as image patches from `atlas` (render/sprites.ts; `outline`: queries
+   * framed, keys on a filled square), or null: dots again. Call after setPoints.
+   */
+  setSprites(atlas: SpriteAtlas | null, outline = true): void {
+    const old = this.points.material;
+    if (old !== this.material) (old as THREE.ShaderMaterial).dispose();
+    if (!atlas) {
+      this.points.material = this.material;
+    } else {
+      const { tile, isKey } = pointTiles(atlas, this.positions.length / 6);
+      this.geometry.setAttribute('tile', new THREE.BufferAttribute(tile, 2));
+      this.geometry.setAttribute('isKey', new THREE.BufferAttribute(isKey, 1));
+      this.points.material = spriteMaterial(this.material.uniforms, atlas, outline);
+    }
     this.requestRender();
   }
 

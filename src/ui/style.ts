@@ -143,4 +143,17 @@ export const css = /* css */ `
 .attentionviz .av-headmap-tooltip { position: absolute; pointer-events: none; min-width: 140px; }
 .attentionviz .av-headmap-thumb { min-height: 122px; }
 .attentionviz .av-headmap-thumb canvas { display: block; margin: 4px 0; border: 1px solid var(--av-border); }
+/* The analysis pane (views/analysis.ts): pattern heatmap, attention by offset, q·k per dimension. */
+.attentionviz .av-analysis { width: 300px; max-height: 520px; overflow: auto; border-left: 1px solid var(--av-border); background: var(--av-panel); }
+.attentionviz .av-analysis.av-analysis-collapsed { width: auto; }
+.attentionviz .av-analysis-open { writing-mode: vertical-rl; margin: 6px 3px; padding: 6px 2px; font: inherit; color: var(--av-fg); background: var(--av-bg); border: 1px solid var(--av-border); border-radius: 3px; cursor: pointer; }
+.attentionviz .av-analysis-tabs { display: flex; align-items: center; gap: 3px; padding: 4px 6px; border-bottom: 1px solid var(--av-border); }
+.attentionviz .av-analysis-tabs button { font: inherit; font-size: 11px; padding: 1px 6px; color: var(--av-fg); background: var(--av-bg); border: 1px solid var(--av-border); border-radius: 3px; cursor: pointer; }
+.attentionviz .av-analysis-tabs button.av-active { border-color: #5b7cfa; font-weight: 600; }
+.attentionviz .av-analysis-weight { display: inline-flex; align-items: center; gap: 2px; margin-left: auto; font-size: 11px; color: var(--av-muted); }
+.attentionviz .av-analysis-caption { padding: 4px 10px; font-size: 11px; color: var(--av-muted); }
+.attentionviz .av-heatmap canvas, .attentionviz .av-aggregate canvas { display: block; margin: 6px auto; cursor: crosshair; }
+.attentionviz .av-aggregate-chart, .attentionviz .av-dims-chart { display: block; margin: 4px auto; }
+.attentionviz .av-aggregate-tick { font-size: 9px; fill: var(--av-muted); }
+.attentionviz .av-dims-steps { padding: 4px 10px; font-size: 11px; font-family: var(--jp-code-font-family, monospace); color: var(--av-fg); line-height: 1.5; }
 `;

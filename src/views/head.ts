@@ -17,7 +17,7 @@ import { pointColors, type Coloring } from './coloring';
 import type { ViewContext } from './context';
 import { HeadAside } from './head/aside';
 import { CameraSync } from './head/camera';
-import { attentionLines, focusedQuery, pointEmphasis, type FocusedQuery } from './head/emphasis';
+import { attentionLines, focusedQuery, highlightPair, pointEmphasis, type FocusedQuery } from './head/emphasis';
 import { headFigure } from './head/figure';
 import { bindPointer, tokenTooltip } from './head/interaction';
 import { kernelPositions, wantedKernelLayout } from './head/kernel_layout';
@@ -28,6 +28,7 @@ import { PlotSurface } from './head/plot';
 import { FetchedHead, ModelHead, type HeadSource } from './head/source';
 import { headStatus, toolbarStatus } from './head/status';
 import { placeTypedText } from './head/typed_text';
+import { PatchSprites } from './sprites';
 
 /** Exposed on the root element for automation and tests (see README). */
 export interface ViewHandle {
@@ -77,6 +78,8 @@ export class HeadView {
   /** The single-head view's own parts (null in a compare panel). */
   private readonly aside: HeadAside | null;
   private readonly camera: CameraSync | null;
+  /** Vision captures: points drawn as their image patches (`point_style`). */
+  private readonly sprites: PatchSprites;
   /** Where this plot's data-* marks go: the root (single-head view) or its own element (panel). */
   private readonly marks: DOMStringMap;
   private readonly shownIn: 'head' | 'compare';
@@ -86,6 +89,8 @@ export class HeadView {
   private base: Shown | null = null;
   /** Token row hovered elsewhere (the image view's patches, the other compare panel; -1: none). */
   private linkedHover = -1;
+  /** Query and key rows of the analysis heatmap's hovered cell (null: none). */
+  private linkedPair: [number, number] | null = null;
   private readonly cleanups: Array<() => void> = [];
 
   constructor(
@@ -98,12 +103,20 @@ export class HeadView {
     this.surface = new PlotSurface(ctx.showMessage);
     const single = this.shownIn === 'head';
     this.aside = single
-      ? new HeadAside(ctx, (row) => {
-          this.linkedHover = row;
-          this.applyEmphasis();
-        })
+      ? new HeadAside(
+          ctx,
+          (row) => {
+            this.linkedHover = row;
+            this.applyEmphasis();
+          },
+          (queryRow, keyRow) => {
+            this.linkedPair = queryRow < 0 ? null : [queryRow, keyRow];
+            this.applyEmphasis();
+          },
+        )
       : null;
     this.camera = single ? new CameraSync(ctx, () => this.surface.scene) : null;
+    this.sprites = new PatchSprites(ctx, () => (this.surface.scene && this.shown ? { scene: this.surface.scene, nTokens: this.shown.qk.nTokens } : null));
     this.marks = single ? ctx.root.dataset : this.element.dataset;
     this.layouts = new LayoutScheduler(ctx, this.heads, {
       show: (qk, positions, dims, method) => this.show(qk, positions, dims, method),
@@ -253,7 +266,9 @@ export class HeadView {
     if (!this.shown || !this.surface.scene) return;
     const highlights = { selected: this.ctx.selectedRows(), matches: this.ctx.searchMatches(), hovered: this.linkedHover };
     const focus = this.focus();
-    this.surface.setEmphasis(pointEmphasis(this.shown.qk.nTokens, highlights, focus));
+    const emphasis = pointEmphasis(this.shown.qk.nTokens, highlights, focus);
+    if (this.linkedPair) highlightPair(emphasis, this.shown.qk.nTokens, this.linkedPair);
+    this.surface.setEmphasis(emphasis);
     this.drawLines(focus);
     this.aside?.render(this.shown.qk);
     this.updateStatus();
@@ -290,6 +305,7 @@ export class HeadView {
 
   dispose(): void {
     this.camera?.dispose();
+    this.sprites.dispose();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.surface.dispose();
     this.aside?.dispose();
@@ -311,6 +327,7 @@ export class HeadView {
     // Keep the camera when only the method changed (PCA -> UMAP refits: the scale differs).
     scene.setPoints(placed.positions, dims, coloring.rgb, !keepCamera && (!sameHead || method !== 'pca'));
     if (placed.marked) scene.setMarked(placed.marked);
+    this.sprites.apply();
     this.applySizes();
     if (!previous) this.camera?.restore();
     this.surface.setHint(dims);

@@ -8,6 +8,7 @@ import type { CompareView } from './compare';
 import type { ViewContext } from './context';
 import type { HeadView } from './head';
 import type { HeadMapView } from './headmap';
+import { patchColumns } from './image';
 import type { MatrixView } from './matrix';
 import type { ListenTraits, ToolbarControls } from './toolbar_bindings';
 
@@ -67,6 +68,7 @@ function paneActions(ctx: ViewContext, panes: Panes, shown: ShownControls) {
     for (const control of [controls.lines, controls.labels, controls.hideQueries, controls.hideKeys]) control.show(!matrix && !headmap);
     controls.k.show(!matrix && !headmap && model.get('color_by') === 'pos_mod');
     controls.back.show(view === 'compare');
+    controls.points.show(!matrix && !headmap && patchColumns(ctx.tokens) !== null);
     textBar?.show(!matrix && !headmap);
     controls.order.show(matrix);
     controls.source.show(matrix && ctx.compareCapture() !== null);
@@ -83,6 +85,7 @@ function paneActions(ctx: ViewContext, panes: Panes, shown: ShownControls) {
     const buffer = model.get('_tokens');
     ctx.tokens = buffer ? decodeTokenTable(buffer) : null;
     controls.color.setOptions(colorModes(ctx.tokens), model.get('color_by'));
+    controls.points.show(model.get('view') !== 'matrix' && patchColumns(ctx.tokens) !== null);
   });
   const applyTheme = (): void => {
     ctx.theme = resolveTheme(model.get('theme'));
@@ -131,7 +134,7 @@ export function bindPanes(ctx: ViewContext, panes: Panes, shown: ShownControls, 
     compareView.recolor();
     matrixView.redraw();
   });
-  listen(['_selected_rows', 'top_k', 'scale', 'mask', 'search'], emphasis);
+  listen(['_selected_rows', 'top_k', 'scale', 'mask', 'search', 'weight_by_value', '_value_norms'], emphasis);
   // The original AttentionViz's head-view options (issue #17).
   listen(['labels', 'lines'], emphasis);
   listen(['pos_mod_k'], () => {

@@ -13,6 +13,7 @@ import { renormalize } from '../compute/renormalize';
 import type { HeadQK } from '../model/qk_source';
 import { h } from '../ui/dom';
 import type { ViewContext } from './context';
+import { maybeValueWeighted } from './value_norms';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const ROW_HEIGHT = 18;
@@ -98,7 +99,7 @@ export class SentenceView {
     const anyToggled = this.toggled.size > 0;
     for (let i = 0; i < rows.length; i++) {
       const keyRows = allowedKeys(rows, i, causal);
-      const weights = renormalize(attentionRow(qk.queries, qk.keys, qk.dHead, rows[i], keyRows, scale), keyRows, hidden);
+      const weights = renormalize(maybeValueWeighted(this.ctx, qk, attentionRow(qk.queries, qk.keys, qk.dHead, rows[i], keyRows, scale), keyRows), keyRows, hidden);
       const queryToggled = this.toggled.has(`q:${rows[i]}`);
       for (let j = 0; j < weights.length; j++) {
         if (weights[j] < MIN_WEIGHT) continue;

@@ -55,6 +55,8 @@ export function bindToolbar(ctx: ViewContext, toolbar: Toolbar, panes: { headVie
       ctx.update({ compare_head: ctx.defaultCompareHead(), view: 'compare' }),
     ),
     headmapColor: toolbar.select('map colour', [['layer', 'layer'], ['entropy', 'entropy'], ['distance', 'Q-K distance'], ['offset', 'attended offset']], model.get('headmap_color') ?? 'layer', (headmap_color) => ctx.update({ headmap_color })),
+    // Vision captures: dots or image patches (shown only for them, see pane_bindings).
+    points: toolbar.select('points', [['dot', 'dots'], ['patch', 'patches'], ['patch_plain', 'patches, no outline']], model.get('point_style') ?? 'dot', (point_style) => ctx.update({ point_style })),
     back: toolbar.button('back', 'Back to the single-head view (Esc)', () => ctx.update({ view: 'head' })),
     // The original AttentionViz's head-view options (issue #17).
     k: toolbar.select('k', Array.from({ length: 15 }, (_, i) => [String(i + 2), String(i + 2)] as [string, string]), String(model.get('pos_mod_k') ?? 5), (k) => ctx.update({ pos_mod_k: Number(k) })),
@@ -92,5 +94,6 @@ export function bindToolbar(ctx: ViewContext, toolbar: Toolbar, panes: { headVie
     controls.hideQueries.set(model.get('hide_queries') ?? false);
     controls.hideKeys.set(model.get('hide_keys') ?? false);
   });
+  listen(['point_style'], () => controls.points.set(model.get('point_style') ?? 'dot'));
   return controls;
 }

@@ -10,6 +10,9 @@ A ``.attnviz`` file **is a valid safetensors file** (any safetensors reader open
   ``extra``).
 * ``q.{i}``: queries of stored layer ``i``, ``[n_heads, n_tokens, d_head]`` (F16 or F32).
 * ``k.{i}``: keys of stored layer ``i``, ``[n_kv_heads, n_tokens, d_head]``.
+* ``vnorm.{i}``: F32 ``[n_heads, n_tokens]``, optional (``manifest["extra"]["value_norms"]``):
+  the norm of each token's value vector per head (value-weighted attention); stored right
+  after Q/K, so readers that do not know it still agree on the file size.
 * ``image.{j}``: U8 ``[n_bytes]``, vision captures only: image ``j`` (sequence ``j``) as the
   model saw it, PNG-encoded; ``manifest["extra"]["n_images"]`` says how many. Stored between
   Q/K and the token table, so files written before images existed (and readers that do not
@@ -52,6 +55,7 @@ __all__ = [
     "PathLike",
     "read_header",
     "tensor_plan",
+    "value_norm_plan",
 ]
 
 FORMAT = "attnviz"
@@ -71,6 +75,19 @@ def tensor_plan(manifest: dict[str, Any]) -> list[tuple[str, list[int]]]:
         plan.append((f"q.{i}", [manifest["n_heads"], n, d]))
         plan.append((f"k.{i}", [manifest["n_kv_heads"], n, d]))
     return plan
+
+
+def value_norm_plan(manifest: dict[str, Any]) -> list[tuple[str, list[int]]]:
+    """Names and shapes of the optional value-norm tensors (empty for files without them)."""
+    if not has_value_norms(manifest):
+        return []
+    shape = [manifest["n_heads"], manifest["n_tokens"]]
+    return [(f"vnorm.{i}", shape) for i in range(manifest["n_layers"])]
+
+
+def has_value_norms(manifest: dict[str, Any]) -> bool:
+    """Whether the capture holds value-vector norms (``extra.value_norms``)."""
+    return bool((manifest.get("extra") or {}).get("value_norms", False))
 
 
 def itemsize(manifest: dict[str, Any]) -> int:
@@ -131,6 +148,11 @@ class CaptureWriter:
             }
             self._blocks[name] = (offset, shape)
             offset += size
+        for name, shape in value_norm_plan(manifest):
+            size = int(np.prod(shape)) * 4
+            header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + size]}
+            self._blocks[name] = (offset, shape)
+            offset += size
         image_start = offset
         for j, png in enumerate(images):
             header[f"image.{j}"] = {
@@ -176,8 +198,18 @@ class CaptureWriter:
         """Writable view of tensor ``name`` (e.g. ``"q.0"``), ``[heads, n_tokens, d_head]``."""
         start, shape = self._blocks[name]
         assert self._mm is not None
-        size = int(np.prod(shape)) * np.dtype(self._np_dtype).itemsize
-        return self._mm[start : start + size].view(self._np_dtype).reshape(shape)
+        dtype = np.float32 if name.startswith("vnorm.") else self._np_dtype
+        size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        return self._mm[start : start + size].view(dtype).reshape(shape)
+
+    def write_value_norms(self, layer: int, norms: np.ndarray, row: int) -> None:
+        """Write ``|v|`` ``[n_heads, n]`` of stored layer ``layer`` at token ``row``."""
+        block = self.block(f"vnorm.{layer}")
+        if norms.ndim != 2 or norms.shape[0] != block.shape[0]:
+            raise ValueError(
+                f"layer {layer}: value norms {norms.shape} do not fit [{block.shape[0]}, n]"
+            )
+        block[:, row : row + norms.shape[1]] = norms
 
     def write_rows(self, layer: int, q: np.ndarray, k: np.ndarray, row: int) -> None:
         """Write ``q [n_heads, n, d_head]`` and ``k [n_kv_heads, n, d_head]`` at token ``row``."""
@@ -276,6 +308,8 @@ def _check_manifest(path: Path, manifest: dict[str, Any]) -> None:
     images = extra.get("n_images", 0) if isinstance(extra, dict) else None
     if not isinstance(images, int) or isinstance(images, bool) or images < 0:
         raise CaptureFileError(f"{path}: manifest extra.n_images is {images!r}, not a count")
+    if not isinstance(extra.get("value_norms", False), bool):
+        raise CaptureFileError(f"{path}: manifest extra.value_norms is not true/false")
 
 
 def _tensor_span(
@@ -333,6 +367,9 @@ def read_header(path: Path) -> tuple[dict[str, Any], dict[str, Any], int]:
     stored = ST_DTYPES[manifest["dtype"]]
     spans = [
         _tensor_span(path, header, name, shape, stored) for name, shape in tensor_plan(manifest)
+    ]
+    spans += [
+        _tensor_span(path, header, name, shape, "F32") for name, shape in value_norm_plan(manifest)
     ]
     spans += [
         _tensor_span(path, header, name, None, "U8")

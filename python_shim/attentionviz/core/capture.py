@@ -188,6 +188,31 @@ class Capture:
             self._row_hashes = self.token_hashes(["text", "seq"])
         return self._row_hashes
 
+    @property
+    def has_value_norms(self) -> bool:
+        """Whether value-vector norms were captured (``capture`` / ``capture_vision`` keep
+        them; older files and ``from_arrays`` without ``value_norms`` do not)."""
+        return bool((self._m.get("extra") or {}).get("value_norms", False))
+
+    def value_norms(self, layer: int, head: int) -> np.ndarray:
+        """``|v_j|``, the norm of each token's value vector in head ``head`` of stored layer
+        ``layer``: float32 ``[n_tokens]``, rows aligned with ``tokens``. Weighting attention
+        by it (``alpha_ij * |v_j|``, Kobayashi et al. 2020) shows how much each key adds to
+        a query's output. Raises ``ValueError`` when the capture has no value norms."""
+        layer, head = self._check(layer, head)
+        norms = self._store.value_norms(layer) if self.has_value_norms else None
+        if norms is None:
+            raise ValueError(
+                "this capture holds no value norms (captured before they existed, or built "
+                "with from_arrays without value_norms=); capture it again to weight by |v|"
+            )
+        out = np.array(norms[head], dtype=np.float32)
+        if not np.isfinite(out).all() or (out < 0).any():
+            raise CaptureFileError(
+                f"value norms of layer {layer}, head {head} are damaged (NaN/inf or negative)"
+            )
+        return out
+
     def attention(self, layer: int, head: int, seq: int) -> np.ndarray:
         """``softmax(Q K^T * scale + mask)`` for sequence ``seq``: float32 ``[len, len]``.
 
@@ -215,6 +240,8 @@ class Capture:
         with CaptureWriter(path, manifest, self.tokens, self.images) as w:
             for layer in range(self.n_layers):
                 w.write_rows(layer, self._store.q(layer), self._store.k(layer), 0)
+                if self.has_value_norms:
+                    w.write_value_norms(layer, self._store.value_norms(layer), 0)  # type: ignore[arg-type]
 
     # --- construction from arrays ---------------------------------------------------
     @classmethod
@@ -228,11 +255,13 @@ class Capture:
         mask: str,
         model_name: str = "custom",
         architecture: str = "custom",
+        value_norms: np.ndarray | None = None,
     ) -> Capture:
         """A capture from Q ``[n_layers, n_heads, n_tokens, d_head]`` and K (same shape, or
         ``[n_layers, n_kv_heads, n_tokens, d_head]``) plus a token table with ``text`` and
         ``seq`` columns (``pos``/``pos_norm``/``raw``/``token_id``/``special`` are derived
-        when missing). Raises ``ValueError`` naming what is wrong.
+        when missing). ``value_norms``: optional ``|v|`` ``[n_layers, n_heads, n_tokens]``
+        (see ``value_norms``). Raises ``ValueError`` naming what is wrong.
         """
         if not isinstance(tokens, pd.DataFrame):
             raise ValueError(f"tokens must be a pandas DataFrame, got {type(tokens).__name__}")
@@ -289,10 +318,29 @@ class Capture:
             n_seqs=int(table["seq"].max()) + 1 if n_tokens else 0,
             layer_ids=list(range(n_layers)),
         )
+        norms = _check_value_norms(value_norms, (n_layers, n_heads, n_tokens))
+        if norms is not None:
+            manifest["extra"]["value_norms"] = True
         npd = DTYPES[dtype]
         return cls(
-            ArrayStore(q.astype(npd, copy=False), k.astype(npd, copy=False), table, manifest)
+            ArrayStore(
+                q.astype(npd, copy=False), k.astype(npd, copy=False), table, manifest, None, norms
+            )
         )
+
+
+def _check_value_norms(norms: Any, shape: tuple[int, int, int]) -> np.ndarray | None:
+    """``value_norms`` of ``from_arrays`` as float32 of ``shape``, or ValueError."""
+    if norms is None:
+        return None
+    a = np.asarray(norms, dtype=np.float32)
+    if a.shape != shape:
+        raise ValueError(
+            f"value_norms must be [n_layers, n_heads, n_tokens] = {list(shape)}, got {a.shape}"
+        )
+    if not np.isfinite(a).all() or (a < 0).any():
+        raise ValueError("value_norms must be finite and >= 0 (they are vector norms)")
+    return a
 
 
 def complete_tokens(tokens: pd.DataFrame) -> pd.DataFrame:

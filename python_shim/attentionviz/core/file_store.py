@@ -21,7 +21,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .arrow import columns_to_ipc, sent_columns, tokens_to_arrow
-from .attnviz_file import NP_DTYPES, ST_DTYPES, PathLike, itemsize, n_images, read_header
+from .attnviz_file import (
+    NP_DTYPES,
+    ST_DTYPES,
+    PathLike,
+    has_value_norms,
+    itemsize,
+    n_images,
+    read_header,
+)
 from .errors import CaptureFileError
 
 _CHUNK_BYTES = 4 << 20  # stored bytes converted at a time when a head is read as another dtype
@@ -148,6 +156,13 @@ class FileStore:
             raise CaptureFileError(f"{self.path}: file ends inside {kind}.{layer}")
         return data
 
+    def value_norms(self, layer: int) -> np.ndarray | None:
+        """``|v|`` ``[n_heads, n_tokens]`` of stored layer ``layer`` (a fresh float32 array
+        read from the file), or None for files written without value norms."""
+        if not has_value_norms(self.manifest):
+            return None
+        return np.array(self._view(f"vnorm.{layer}"), dtype=np.float32)
+
     def images(self) -> list[bytes]:
         """PNG bytes of the stored images (vision captures; empty otherwise)."""
         return [self.image_png(j) for j in range(n_images(self.manifest))]
@@ -228,6 +243,7 @@ class ShardedStore:
         extra = {k: v for k, v in (first.get("extra") or {}).items() if k != "n_images"}
         if all(n_images(s.manifest) == int(s.manifest["n_seqs"]) for s in shards):
             extra["n_images"] = sum(n_images(s.manifest) for s in shards)
+        extra["value_norms"] = all(has_value_norms(s.manifest) for s in shards)
         self.manifest["extra"] = extra
         self._tokens: pd.DataFrame | None = None
 
@@ -274,6 +290,13 @@ class ShardedStore:
             if left <= 0:
                 break
         return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def value_norms(self, layer: int) -> np.ndarray | None:
+        """``|v|`` of every shard's tokens, in shard order; None unless all shards have them."""
+        if not has_value_norms(self.manifest):
+            return None
+        parts = [s.value_norms(layer) for s in self.shards]
+        return np.concatenate(parts, axis=1)  # type: ignore[arg-type]
 
     def images(self) -> list[bytes]:
         """Images of every shard in shard order (image j is sequence j), when all have them."""

@@ -67,6 +67,11 @@ class CaptureStore(Protocol):
         """PNG bytes per image (vision captures; image j is sequence j), else empty."""
         ...
 
+    def value_norms(self, layer: int) -> np.ndarray | None:
+        """``|v|`` of stored layer ``layer``, float32 ``[n_heads, n_tokens]``, or None when
+        the capture was made without them (older files, ``from_arrays`` without them)."""
+        ...
+
     def image_png(self, j: int) -> bytes:
         """PNG bytes of image ``j`` alone."""
         ...
@@ -82,9 +87,14 @@ class ArrayStore:
         tokens: pd.DataFrame,
         manifest: dict[str, Any],
         images: Sequence[bytes] | None = None,
+        value_norms: np.ndarray | None = None,
     ) -> None:
         self._q, self._k, self._tokens, self.manifest = q, k, tokens, manifest
         self._images = list(images or [])
+        self._vnorm = value_norms  # [n_layers, n_heads, n_tokens] float32 or None
+
+    def value_norms(self, layer: int) -> np.ndarray | None:
+        return None if self._vnorm is None else self._vnorm[layer]
 
     @property
     def tokens_loaded(self) -> bool:

@@ -16,8 +16,9 @@ from ..core import tokens as token_table
 from ..core.attnviz_file import PathLike
 from ..core.capture import Capture
 from ..core.errors import UnsupportedModelError
+from ..core.patch_colours import patch_columns
 from .batches import image_batches, text_batches
-from .images import model_view_pngs
+from .images import model_view
 from .runner import run
 from .wrapped import unwrap
 
@@ -79,7 +80,9 @@ def capture_vision(
 ) -> Capture:
     """Capture Q/K of a vision transformer (ViT-style: prefix tokens then a patch grid).
 
-    Tokens are ``[CLS]`` (``patch_row = patch_col = -1``) then patches in row-major order.
+    Tokens are ``[CLS]`` (``patch_row = patch_col = -1``) then patches in row-major order;
+    ``patch_brightness`` / ``patch_hue`` / ``patch_saturation`` hold each patch's colour
+    (``core.patch_colours``; NaN for [CLS]).
     ``keep_images``: store each image as the model saw it (PNG, ``cap.images`` /
     ``cap.image(seq)``) so the image view can draw it under the patch grid.
     """
@@ -97,9 +100,12 @@ def capture_vision(
                 f"{type(model).__name__}: {seq_len} tokens per image for a {grid[0]}x{grid[1]} "
                 "patch grid; not a ViT-style token layout"
             )
-        return token_table.image_token_table(len(images), n_prefix, grid, meta)
+        table = token_table.image_token_table(len(images), n_prefix, grid, meta)
+        for name, values in patch_columns(stats, n_prefix).items():
+            table[name] = values
+        return table
 
-    pngs = model_view_pngs(processor, images, batch_size) if keep_images else None
+    pngs, stats = model_view(processor, images, batch_size, grid, keep=keep_images)
     return Capture(
         run(
             model,
@@ -111,7 +117,7 @@ def capture_vision(
             dtype=dtype,
             progress=progress,
             out=out,
-            images=pngs,
+            images=pngs or None,
         )
     )
 

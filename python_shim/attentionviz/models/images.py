@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.patch_colours import patch_stats
 from ..core.png import encode_png
 
 
@@ -48,9 +49,27 @@ def pixels_to_uint8(processor: Any, pixel_values: np.ndarray) -> np.ndarray:
 
 def model_view_pngs(processor: Any, images: Sequence[Any], batch_size: int) -> list[bytes]:
     """PNG bytes of every image as the processor hands it to the model (one per image)."""
-    out: list[bytes] = []
+    return model_view(processor, images, batch_size, None, keep=True)[0]
+
+
+def model_view(
+    processor: Any,
+    images: Sequence[Any],
+    batch_size: int,
+    grid: tuple[int, int] | None,
+    *,
+    keep: bool,
+) -> tuple[list[bytes], list[np.ndarray]]:
+    """PNG bytes of every image as the model saw it (when ``keep``) and, with a patch
+    ``grid``, each image's ``patch_colours.patch_stats``; one batch of pixels at a time."""
+    pngs: list[bytes] = []
+    stats: list[np.ndarray] = []
     for start in range(0, len(images), batch_size):
         chunk = list(images[start : start + batch_size])
         pixels = processor(images=chunk, return_tensors="np")["pixel_values"]
-        out.extend(encode_png(picture) for picture in pixels_to_uint8(processor, pixels))
-    return out
+        for picture in pixels_to_uint8(processor, pixels):
+            if keep:
+                pngs.append(encode_png(picture))
+            if grid is not None:
+                stats.append(patch_stats(picture, grid))
+    return pngs, stats

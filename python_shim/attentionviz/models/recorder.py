@@ -146,6 +146,8 @@ class Recorder:
         self.q: dict[int, torch.Tensor] = {}
         self.k: dict[int, torch.Tensor] = {}
         self.scales: dict[int, float] = {}
+        #: |v_j| per layer, ``[batch, kv_heads, seq]`` float32 (value-weighted attention)
+        self.vnorm: dict[int, torch.Tensor] = {}
         self.is_causal_attr: bool | None = None
         self.max_verify_err = 0.0
         self._checked: list[tuple[torch.Tensor | None, torch.Tensor | None]] = []
@@ -188,6 +190,7 @@ class Recorder:
         if self.wanted is None or layer in self.wanted:
             self.q[layer], self.k[layer] = query.detach(), key.detach()
             self.scales[layer] = float(scaling)
+            self.vnorm[layer] = value.detach().float().norm(dim=-1)
         out, weights = eager(
             module, query, key, value, mask, scaling=scaling, dropout=dropout, **kwargs
         )
@@ -263,3 +266,10 @@ class Recorder:
         q, k = self.q[layer], self.k[layer]
         valid = self._valid(q)
         return q.transpose(0, 1)[:, valid], k.transpose(0, 1)[:, valid]
+
+    def value_norms(self, layer: int, n_heads: int) -> torch.Tensor:
+        """``|v_j|`` ``[n_heads, n_real]`` of the real tokens of layer ``layer`` (a kv head's
+        norms repeated for each query head it serves)."""
+        norms = self.vnorm[layer]
+        norms = norms.repeat_interleave(n_heads // norms.shape[1], dim=1)
+        return norms.transpose(0, 1)[:, self._valid(self.q[layer])]

@@ -83,6 +83,7 @@ def run(
                     manifest.update(n_tokens=len(tokens), n_seqs=n_seqs)
                     if images:
                         manifest["extra"]["n_images"] = len(images)
+                    manifest["extra"]["value_norms"] = True
                     sink = _Sink(manifest, tokens, out, images)
                 n_rows = int(rec.rows(ids[0])[0].shape[1])
                 if row + n_rows > sink.manifest["n_tokens"]:
@@ -96,6 +97,8 @@ def run(
                         q = q * fold[layer]
                     qn, kn = _to_numpy(q, npd, layer, "queries"), _to_numpy(k, npd, layer, "keys")
                     sink.write_rows(j, qn, kn, row)
+                    norms = rec.value_norms(layer, int(q.shape[0])).cpu().numpy()
+                    sink.write_value_norms(j, norms, row)
                 row += n_rows
                 bar.update(1)
             if sink is None:
@@ -215,6 +218,7 @@ class _Sink:
         if out is None:
             self.q = np.empty((m["n_layers"], m["n_heads"], m["n_tokens"], m["d_head"]), npd)
             self.k = np.empty((m["n_layers"], m["n_kv_heads"], m["n_tokens"], m["d_head"]), npd)
+            self.vnorm = np.empty((m["n_layers"], m["n_heads"], m["n_tokens"]), np.float32)
             self.writer = None
         else:
             self.writer = CaptureWriter(out, manifest, tokens, self.images)
@@ -226,9 +230,15 @@ class _Sink:
             self.q[layer][:, row : row + q.shape[1]] = q
             self.k[layer][:, row : row + k.shape[1]] = k
 
+    def write_value_norms(self, layer: int, norms: np.ndarray, row: int) -> None:
+        if self.writer is not None:
+            self.writer.write_value_norms(layer, norms, row)
+        else:
+            self.vnorm[layer][:, row : row + norms.shape[1]] = norms
+
     def finish(self) -> ArrayStore | FileStore:
         if self.writer is None:
-            return ArrayStore(self.q, self.k, self.tokens, self.manifest, self.images)
+            return ArrayStore(self.q, self.k, self.tokens, self.manifest, self.images, self.vnorm)
         self.writer.commit()
         return FileStore(self.out)  # type: ignore[arg-type]
 

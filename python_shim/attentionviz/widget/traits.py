@@ -128,12 +128,35 @@ class ViewTraits(anywidget.AnyWidget):
         sync=True, view_state=True, settable=True
     )
     model_name = t.Unicode("").tag(sync=True, view_state=True)
+    weight_by_value = t.Bool(
+        False,
+        help="weight attention by the key's value-vector norm (alpha_ij * |v_j|, Kobayashi et "
+        "al. 2020) in lines, the sentence view and the analysis pane",
+    ).tag(sync=True, view_state=True, settable=True)
+    analysis = t.Enum(
+        ["none", "pattern", "offsets", "dims"],
+        "none",
+        help="the analysis pane beside the single-head plot: the attention pattern heatmap of "
+        "the focused sequence, attention by offset over the corpus, or the per-dimension "
+        "q*k products of the focused query with one key",
+    ).tag(sync=True, view_state=True, settable=True)
+    point_style = t.Enum(
+        ["dot", "patch", "patch_plain"],
+        "dot",
+        help="vision captures: points as dots, as their image patches (queries outlined, keys "
+        "on a filled square, as in the original AttentionViz), or patches without outline",
+    ).tag(sync=True, view_state=True, settable=True)
+    pair_key = t.Int(
+        -1, help="key row of the per-dimension view (-1: the focused query's top key)"
+    ).tag(sync=True, view_state=True, settable=True)
     error = t.Unicode("", help="a problem the view shows to the user").tag(sync=True)
 
     _tokens = t.Bytes(b"").tag(sync=True, **_binary)
     _queries = t.Bytes(b"").tag(sync=True, **_binary)
     _keys = t.Bytes(b"").tag(sync=True, **_binary)
     _qk_meta = t.Dict().tag(sync=True)
+    #: |v_j| of the shown head, float32 [n_tokens] (empty when the capture has none)
+    _value_norms = t.Bytes(b"").tag(sync=True, **_binary)
     #: kernel layout of the shown head: float32 [2 n_tokens, dims], described by _layout_meta
     _layout = t.Bytes(b"").tag(sync=True, **_binary)
     _layout_meta = t.Dict().tag(sync=True)

@@ -151,6 +151,17 @@ class AttentionViz(KernelLayoutView):
         except ValueError as error:
             raise t.TraitError(str(error)) from None
 
+    @t.validate("weight_by_value")
+    def _check_weight_by_value(self, proposal: t.Bunch) -> bool:
+        capture = getattr(self, "_capture", None)
+        if proposal["value"] and capture is not None and not capture.has_value_norms:
+            raise t.TraitError(
+                "weight_by_value needs value-vector norms, which this capture lacks (captured "
+                "before attentionviz kept them, or built with from_arrays without "
+                "value_norms=); capture it again"
+            )
+        return bool(proposal["value"])
+
     @t.validate("matrix_source")
     def _check_matrix_source(self, proposal: t.Bunch) -> str:
         if proposal["value"] == "compare" and getattr(self, "_compare_capture", None) is None:
@@ -210,10 +221,12 @@ class AttentionViz(KernelLayoutView):
     def _send_head(self) -> None:
         layer, head = self.head
         meta, queries, keys = self._head_payload(layer, head)
+        norms = self._capture.value_norms(layer, head) if self._capture.has_value_norms else None
         with self.hold_sync():
             self._queries = queries
             self._keys = keys
-            self._qk_meta = meta
+            self._value_norms = b"" if norms is None else norms.astype("<f4").tobytes()
+            self._qk_meta = {**meta, "value_norms": norms is not None}
 
     # --- the request channel (protocol v1, see router.py) ------------------------------
 

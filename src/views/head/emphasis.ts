@@ -12,6 +12,7 @@ import type { HeadQK, QKSourceName } from '../../model/qk_source';
 import type { OverlayLine } from '../../render/overlay';
 import { EMPHASIS } from '../../render/scatter';
 import type { ViewContext } from '../context';
+import { maybeValueWeighted } from '../value_norms';
 
 export interface FocusedQuery {
   row: number;
@@ -36,7 +37,7 @@ export function focusedQuery(ctx: ViewContext, qk: HeadQK | undefined, source: Q
     return { row, targets: links.filter((link) => link.query === row).map(({ key, weight }) => ({ row: key, weight })), links };
   }
   const keyRows = allowedKeys(sequence, sequence.indexOf(row), causal);
-  const weights = renormalize(attentionRow(qk.queries, qk.keys, qk.dHead, row, keyRows, scale), keyRows, hidden);
+  const weights = renormalize(valueWeighted(ctx, qk, source, attentionRow(qk.queries, qk.keys, qk.dHead, row, keyRows, scale), keyRows), keyRows, hidden);
   const best = topK(weights, ctx.model.get('top_k')).filter((i) => !hidden?.[keyRows[i]]);
   return { row, targets: best.map((i) => ({ row: keyRows[i], weight: weights[i] })), links: null };
 }
@@ -88,4 +89,16 @@ export function attentionLines(focus: FocusedQuery, n: number, toCanvas: (point:
     color,
     alpha: 0.35 + 0.5 * weight,
   }));
+}
+
+/** Highlight one query point and one key point (the analysis heatmap's hovered cell), dimming the rest. */
+export function highlightPair(emphasis: Float32Array, n: number, [queryRow, keyRow]: [number, number]): void {
+  if (queryRow >= n || keyRow >= n) return;
+  for (let p = 0; p < emphasis.length; p++) if (emphasis[p] === EMPHASIS.normal) emphasis[p] = EMPHASIS.dimmed;
+  emphasis[queryRow] = emphasis[n + keyRow] = EMPHASIS.highlighted;
+}
+
+/** weight_by_value (alpha * |v|, renormalized) for this capture's heads; the other model's have no norms here. */
+function valueWeighted(ctx: ViewContext, qk: HeadQK, source: QKSourceName, weights: Float32Array, keyRows: ArrayLike<number>): Float32Array {
+  return source === 'capture' ? maybeValueWeighted(ctx, qk, weights, keyRows) : weights;
 }
