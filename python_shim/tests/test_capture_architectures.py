@@ -104,6 +104,6 @@ def test_sliding_window_is_needed_to_match(gpt2_tokenizer):
 def test_gemma_soft_capping_refused_by_name(gpt2_tokenizer):
     model = build("gemma3", attn_logit_softcapping=50.0)
     before = model_state(model)
-    with pytest.raises(UnsupportedModelError, match="Gemma3TextModel.*soft-capping"):
+    with pytest.raises(UnsupportedModelError, match=r"Gemma3TextModel.*soft-capping"):
         av.capture(model, gpt2_tokenizer, TEXTS, progress=False)
     assert model_state(model) == before

@@ -65,7 +65,7 @@ def test_sampled_positions_of_4096_tokens(gpt2_tokenizer, long_text):
 def test_explicit_positions_and_file_round_trip(gpt2_tokenizer, tmp_path):
     model = tiny_model("llama")
     picks = [[0, -1], [1, 2, 3], [0], [5, 0, 5]]
-    cap = av.capture(model, gpt2_tokenizer, TEXTS, positions=picks, dtype="float32",
+    av.capture(model, gpt2_tokenizer, TEXTS, positions=picks, dtype="float32",
                      out=tmp_path / "s.attnviz", progress=False)  # fmt: skip
     full = av.capture(model, gpt2_tokenizer, TEXTS, dtype="float32", progress=False)
     t = full.tokens

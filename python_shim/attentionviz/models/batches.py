@@ -110,7 +110,9 @@ def sample_positions(positions: Any, lengths: Sequence[int]) -> list[np.ndarray]
         n = int(positions)
         if n < 1:
             raise ValueError(f"positions must be >= 1 (query positions per sequence), got {n}")
-        return [np.unique(np.linspace(0, m - 1, min(n, m)).round().astype(np.int64)) for m in lengths]
+        return [
+            np.unique(np.linspace(0, m - 1, min(n, m)).round().astype(np.int64)) for m in lengths
+        ]
     if isinstance(positions, (str, bytes)) or not isinstance(positions, Sequence):
         raise ValueError(
             "positions must be an int (positions per sequence) or one list of positions per "
@@ -119,12 +121,14 @@ def sample_positions(positions: Any, lengths: Sequence[int]) -> list[np.ndarray]
     if len(positions) != len(lengths):
         raise ValueError(f"positions has {len(positions)} entries for {len(lengths)} texts")
     out = []
-    for i, (p, m) in enumerate(zip(positions, lengths)):
+    for i, (p, m) in enumerate(zip(positions, lengths, strict=True)):
         arr = np.asarray(p, dtype=np.int64).reshape(-1)
         if not len(arr):
             raise ValueError(f"positions[{i}] is empty; every text needs one query position")
         if (arr < -m).any() or (arr >= m).any():
-            raise ValueError(f"positions[{i}] has positions outside 0..{m - 1} (text {i} has {m} tokens)")
+            raise ValueError(
+                f"positions[{i}] has positions outside 0..{m - 1} (text {i} has {m} tokens)"
+            )
         out.append(np.unique(arr % m))
     return out
 

@@ -20,6 +20,7 @@ from ..core.errors import UnsupportedModelError
 from .batches import image_batches, sample_positions, text_batches
 from .images import model_view_pngs
 from .memory import MemoryEstimate, estimate, model_dims
+from .recorder import require_pretrained
 from .runner import run
 
 __all__ = ["capture", "capture_vision"]
@@ -59,6 +60,7 @@ def capture(
     write a ``.attnviz`` file batch by batch instead of holding Q/K in memory. A capture
     whose estimate does not fit in the available RAM is refused with the estimate.
     """
+    require_pretrained(model)
     texts = _check_texts(texts)
     meta = token_table.normalize_metadata(metadata, len(texts))
     layers, head_ids = _head_selection(model, layers, heads)
@@ -85,16 +87,15 @@ def capture(
         if chosen is not None:
             has = np.zeros(len(table), dtype=bool)
             starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-            has[np.concatenate([s + c for s, c in zip(starts, chosen)])] = True
+            has[np.concatenate([s + c for s, c in zip(starts, chosen, strict=True)])] = True
             table["has_query"] = has
         return table
 
-    return Capture(
-        run(
-            model, batches, n_batches, make_tokens, n_seqs=len(texts), layers=layers,
-            dtype=dtype, progress=progress, out=out, heads=head_ids, check=check,
-        )  # fmt: skip
-    )
+    store = run(
+        model, batches, n_batches, make_tokens, n_seqs=len(texts), layers=layers,
+        dtype=dtype, progress=progress, out=out, heads=head_ids, check=check,
+    )  # fmt: skip
+    return Capture(store)
 
 
 def _head_selection(

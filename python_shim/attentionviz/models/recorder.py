@@ -87,6 +87,17 @@ def check_features(model: torch.nn.Module) -> None:
             )
 
 
+def require_pretrained(model: Any) -> None:
+    """TypeError unless ``model`` is a transformers ``PreTrainedModel``."""
+    from transformers import PreTrainedModel
+
+    if not isinstance(model, PreTrainedModel):
+        raise TypeError(
+            f"capture expects a transformers PreTrainedModel, got {type(model).__name__}; "
+            "for other models build the capture with Capture.from_arrays"
+        )
+
+
 def own_attention(model: torch.nn.Module) -> Callable[..., Any] | None:
     """The fast attention the model runs outside a capture (SDPA), or None (eager)."""
     from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
@@ -99,13 +110,7 @@ def own_attention(model: torch.nn.Module) -> Callable[..., Any] | None:
 def capture_mode(model: torch.nn.Module) -> Iterator[Callable[..., Any] | None]:
     """Eval mode + no_grad + the capturing attention; restores everything on exit. Yields
     the model's own fast attention (``own_attention``) for the recorder to delegate to."""
-    from transformers import PreTrainedModel
-
-    if not isinstance(model, PreTrainedModel):
-        raise TypeError(
-            f"capture expects a transformers PreTrainedModel, got {type(model).__name__}; "
-            "for other models build the capture with Capture.from_arrays"
-        )
+    require_pretrained(model)
     check_features(model)
     delegate = own_attention(model)
     register_attention(KEY, _capturing_attention)

@@ -109,9 +109,7 @@ class _RunState:
         self.ids: list[int] = []
         self.row = self.qrow = 0
 
-    def recorder(
-        self, batch: Batch, verify: bool, delegate: Callable[..., Any] | None
-    ) -> Recorder:
+    def recorder(self, batch: Batch, verify: bool, delegate: Callable[..., Any] | None) -> Recorder:
         wanted = set(self.wanted) if self.wanted is not None else None
         return Recorder(
             batch.valid, self.kinds, wanted, verify,
