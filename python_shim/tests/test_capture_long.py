@@ -116,3 +116,9 @@ def test_bad_positions(gpt2_tokenizer):
         av.capture(model, gpt2_tokenizer, TEXTS[:2], positions=[[0], [99]], progress=False)
     with pytest.raises(ValueError, match="positions must be >= 1"):
         av.capture(model, gpt2_tokenizer, TEXTS[:2], positions=0, progress=False)
+
+
+def test_widget_refuses_a_sampled_capture_by_name(gpt2_tokenizer):
+    cap = av.capture(tiny_model("llama"), gpt2_tokenizer, TEXTS, positions=2, progress=False)
+    with pytest.raises(ValueError, match="sampled query positions"):
+        av.AttentionViz(cap)

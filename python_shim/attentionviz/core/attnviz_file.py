@@ -7,8 +7,10 @@ A ``.attnviz`` file **is a valid safetensors file** (any safetensors reader open
 * ``__metadata__["attnviz"]``: the manifest, a JSON string (``format``, ``format_version``,
   ``model_name``, ``architecture``, ``scale``, ``mask``, ``dtype``, ``n_layers``, ``n_heads``,
   ``n_kv_heads``, ``d_head``, ``n_tokens``, ``n_seqs``, ``layer_ids``, ``library_version``,
-  ``extra``).
-* ``q.{i}``: queries of stored layer ``i``, ``[n_heads, n_tokens, d_head]`` (F16 or F32).
+  ``extra``; optional ``n_query_rows``: Q was kept for sampled query positions only, the
+  token rows whose ``has_query`` column is True).
+* ``q.{i}``: queries of stored layer ``i``, ``[n_heads, n_query_rows or n_tokens, d_head]``
+  (F16 or F32).
 * ``k.{i}``: keys of stored layer ``i``, ``[n_kv_heads, n_tokens, d_head]``.
 * ``image.{j}``: U8 ``[n_bytes]``, vision captures only: image ``j`` (sequence ``j``) as the
   model saw it, PNG-encoded; ``manifest["extra"]["n_images"]`` says how many. Stored between
