@@ -160,6 +160,7 @@ class Recorder:
         self.k: dict[int, torch.Tensor] = {}  # [n_real_rows, kv_heads, d_head] per layer
         self.scales: dict[int, float] = {}
         self.windows: dict[int, int] = {}  # model layer -> sliding window (keys per query)
+        self.names: dict[int, str] = {}  # model layer -> attention module class
         self.is_causal_attr: bool | None = None
         self.max_verify_err = 0.0
         self._checked: list[tuple[Any, int | None, torch.Tensor]] = []
@@ -230,13 +231,9 @@ class Recorder:
             key = key[:, [h // group for h in self.heads]]
         q = query.detach().transpose(1, 2)[self._query_rows(query)]
         k = key.detach().transpose(1, 2)[self._valid(query)]
-        for what, t in (("queries", q), ("keys", k)):
-            if not torch.isfinite(t).all():
-                raise ValueError(
-                    f"the model produced NaN/inf {what} in layer {layer} ({name}); its output is "
-                    "not usable (check the weights and inputs, or try float32)"
-                )
+        # finiteness is checked once per stored copy in runner._to_numpy (one reduction)
         self.q[layer], self.k[layer] = q, k
+        self.names[layer] = name
 
     def _check_mask(
         self, mask: torch.Tensor | None, layer: int, query: torch.Tensor, window: int | None
