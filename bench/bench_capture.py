@@ -2,7 +2,7 @@
 
 * time: ``attentionviz.capture`` (in memory, and streaming to a .attnviz file) over a plain
   ``torch.no_grad`` forward pass of the same padded batches, MiniLM (all-MiniLM-L6-v2),
-  1,000 sentences from the built-in corpus. Goal: <= 1.3x.
+  1,000 sentences from the built-in corpus. Goal: <= 1.10x (issue #16).
 * size: bytes on disk per token per head over raw fp16 Q+K (``2 * d_head * 2`` bytes).
   Goal: <= 1.05x.
 
@@ -91,7 +91,7 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f}"
     )
     (pw, pc) = t["plain"]
-    print(f"{'':24}{'wall s':>9}{'ratio':>8}{'CPU s':>9}{'ratio':>8}   (goal <= 1.3x)")
+    print(f"{'':24}{'wall s':>9}{'ratio':>8}{'CPU s':>9}{'ratio':>8}   (goal <= 1.10x)")
     for label, key in (("plain forward", "plain"), ("capture (in memory)", "mem"),
                        ("capture (-> .attnviz)", "file")):  # fmt: skip
         w, c = t[key]
@@ -109,8 +109,8 @@ def main() -> None:
             f"{t[key][0]:.2f} s",
             baseline=f"{pw:.2f} s (plain torch.no_grad forward)",
             ratio=f"{t[key][0] / pw:.2f}x",
-            goal="<= 1.3x",
-            met=t[key][0] / pw <= 1.3,
+            goal="<= 1.10x",
+            met=t[key][0] / pw <= 1.10,
             note=f"CPU time ratio {t[key][1] / pc:.2f}x",
         )
         for label, key in (("in memory", "mem"), ("-> .attnviz", "file"))

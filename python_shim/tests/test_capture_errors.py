@@ -46,11 +46,12 @@ def test_not_routed_through_attention_interface_refused(gpt2_tokenizer):
     _assert_refused(GPTNeoModel(cfg).eval(), gpt2_tokenizer, "GPTNeoModel.*AttentionInterface")
 
 
-def test_sliding_window_refused_when_it_matters(gpt2_tokenizer):
-    model = tiny_model("mistral", sliding_window=4)
-    _assert_refused(model, gpt2_tokenizer, "sliding window of 4")
-    cap = av.capture(model, gpt2_tokenizer, ["hi", "a b"], progress=False)  # <= window: exact
-    assert cap.mask == "causal"
+def test_sliding_window_is_recorded_not_refused(gpt2_tokenizer):
+    model = tiny_model("mistral", sliding_window=4)  # TEXTS are longer than 4 tokens
+    cap = av.capture(model, gpt2_tokenizer, TEXTS, progress=False)
+    assert cap.mask == "causal" and cap.sliding_windows == {0: 4, 1: 4}
+    cap = av.capture(model, gpt2_tokenizer, ["hi", "a b"], progress=False)  # <= window
+    assert cap.sliding_windows == {0: 4, 1: 4}  # recorded either way: the model has it
 
 
 def test_not_a_transformers_model(gpt2_tokenizer):

@@ -7,8 +7,10 @@ A ``.attnviz`` file **is a valid safetensors file** (any safetensors reader open
 * ``__metadata__["attnviz"]``: the manifest, a JSON string (``format``, ``format_version``,
   ``model_name``, ``architecture``, ``scale``, ``mask``, ``dtype``, ``n_layers``, ``n_heads``,
   ``n_kv_heads``, ``d_head``, ``n_tokens``, ``n_seqs``, ``layer_ids``, ``library_version``,
-  ``extra``).
-* ``q.{i}``: queries of stored layer ``i``, ``[n_heads, n_tokens, d_head]`` (F16 or F32).
+  ``extra``; optional ``n_query_rows``: Q was kept for sampled query positions only, the
+  token rows whose ``has_query`` column is True).
+* ``q.{i}``: queries of stored layer ``i``, ``[n_heads, n_query_rows or n_tokens, d_head]``
+  (F16 or F32).
 * ``k.{i}``: keys of stored layer ``i``, ``[n_kv_heads, n_tokens, d_head]``.
 * ``vnorm.{i}``: F32 ``[n_heads, n_tokens]``, optional (``manifest["extra"]["value_norms"]``):
   the norm of each token's value vector per head (value-weighted attention); stored right
@@ -70,9 +72,10 @@ _COUNTS = ("n_layers", "n_heads", "n_kv_heads", "d_head", "n_tokens", "n_seqs")
 def tensor_plan(manifest: dict[str, Any]) -> list[tuple[str, list[int]]]:
     """Names and shapes of the Q/K tensors, in on-disk order."""
     n, d = manifest["n_tokens"], manifest["d_head"]
+    n_q = manifest.get("n_query_rows", n)  # captures with sampled query positions
     plan = []
     for i in range(manifest["n_layers"]):
-        plan.append((f"q.{i}", [manifest["n_heads"], n, d]))
+        plan.append((f"q.{i}", [manifest["n_heads"], n_q, d]))
         plan.append((f"k.{i}", [manifest["n_kv_heads"], n, d]))
     return plan
 
@@ -211,23 +214,34 @@ class CaptureWriter:
             )
         block[:, row : row + norms.shape[1]] = norms
 
-    def write_rows(self, layer: int, q: np.ndarray, k: np.ndarray, row: int) -> None:
-        """Write ``q [n_heads, n, d_head]`` and ``k [n_kv_heads, n, d_head]`` at token ``row``."""
+    def write_rows(
+        self, layer: int, q: np.ndarray, k: np.ndarray, row: int, q_row: int | None = None
+    ) -> None:
+        """Write ``q [n_heads, n_q, d_head]`` at query row ``q_row`` (default ``row``) and
+        ``k [n_kv_heads, n, d_head]`` at token ``row``; ``n_q == n`` unless the capture
+        keeps sampled query positions only (manifest ``n_query_rows``)."""
         m = self.manifest
+        sampled = "n_query_rows" in m
+        q_row = row if q_row is None else q_row
         want_q = (m["n_heads"], q.shape[1] if q.ndim == 3 else -1, m["d_head"])
-        want_k = (m["n_kv_heads"], q.shape[1] if q.ndim == 3 else -1, m["d_head"])
+        n_k = k.shape[1] if sampled and k.ndim == 3 else want_q[1]
+        want_k = (m["n_kv_heads"], n_k, m["d_head"])
         if q.shape != want_q or k.shape != want_k:  # numpy would broadcast a wrong head count
             raise ValueError(
                 f"layer {layer}: queries {q.shape} / keys {k.shape} do not fit this file "
                 f"(expected [{m['n_heads']}, n, {m['d_head']}] / [{m['n_kv_heads']}, n, "
                 f"{m['d_head']}] with the same n)"
             )
-        if not 0 <= row <= row + q.shape[1] <= m["n_tokens"]:
-            raise ValueError(
-                f"layer {layer}: token rows {row}..{row + q.shape[1] - 1} are outside "
-                f"0..{m['n_tokens'] - 1}"
-            )
-        self.block(f"q.{layer}")[:, row : row + q.shape[1]] = q
+        for name, start, n, total in (
+            ("token", row, k.shape[1], m["n_tokens"]),
+            ("query", q_row, q.shape[1], m.get("n_query_rows", m["n_tokens"])),
+        ):
+            if not 0 <= start <= start + n <= total:
+                raise ValueError(
+                    f"layer {layer}: {name} rows {start}..{start + n - 1} are outside "
+                    f"0..{total - 1}"
+                )
+        self.block(f"q.{layer}")[:, q_row : q_row + q.shape[1]] = q
         self.block(f"k.{layer}")[:, row : row + k.shape[1]] = k
 
     def commit(self) -> None:
@@ -301,6 +315,9 @@ def _check_manifest(path: Path, manifest: dict[str, Any]) -> None:
         raise CaptureFileError(
             f"{path}: manifest n_heads={heads} is not a multiple of n_kv_heads={kv}"
         )
+    n_q = manifest.get("n_query_rows", manifest["n_tokens"])
+    if not isinstance(n_q, int) or isinstance(n_q, bool) or not 0 <= n_q <= manifest["n_tokens"]:
+        raise CaptureFileError(f"{path}: manifest n_query_rows is {n_q!r}, not a count <= n_tokens")
     ids = manifest["layer_ids"]
     if not isinstance(ids, list) or len(ids) != manifest["n_layers"]:
         raise CaptureFileError(f"{path}: manifest layer_ids does not list {manifest['n_layers']}")

@@ -64,6 +64,26 @@ class Capture:
     manifest = property(lambda self: dict(self._m), doc="A copy of the file manifest.")
 
     @property
+    def sampled(self) -> bool:
+        """Whether Q was kept for sampled query positions only (``capture(positions=...)``);
+        then ``qk`` returns Q of the rows ``query_rows`` and K of every row."""
+        return "n_query_rows" in self._m
+
+    @property
+    def query_rows(self) -> np.ndarray:
+        """Token-table rows that have a query, in order (every row unless ``sampled``)."""
+        if not self.sampled:
+            return np.arange(self.n_tokens)
+        return np.flatnonzero(self.tokens["has_query"].to_numpy())
+
+    @property
+    def sliding_windows(self) -> dict[int, int]:
+        """Stored layer -> sliding window (a query sees the keys less than that many
+        positions back) for layers with a sliding window; the others see every earlier key."""
+        windows = (self._m.get("extra") or {}).get("sliding_window") or {}
+        return {int(k): int(v) for k, v in windows.items()}
+
+    @property
     def n_images(self) -> int:
         """Images kept with the capture (vision captures: one per sequence; else 0)."""
         return int((self._m.get("extra") or {}).get("n_images", 0) or 0)
@@ -122,7 +142,8 @@ class Capture:
     def qk(
         self, layer: int, head: int, *, rows: int | None = None, dtype: Any = np.float32
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Q and K of one head as float32 ``[n_tokens, d_head]``, rows aligned with ``tokens``.
+        """Q and K of one head as float32 ``[n_tokens, d_head]``, rows aligned with ``tokens``
+        (for a ``sampled`` capture Q has the rows ``query_rows`` only).
 
         With grouped-query attention K is the kv head shared by ``head``. ``rows`` keeps
         only the first rows and ``dtype`` picks the copy's type (e.g. float16): with both,
@@ -214,7 +235,9 @@ class Capture:
         return out
 
     def attention(self, layer: int, head: int, seq: int) -> np.ndarray:
-        """``softmax(Q K^T * scale + mask)`` for sequence ``seq``: float32 ``[len, len]``.
+        """``softmax(Q K^T * scale + mask)`` for sequence ``seq``: float32 ``[len, len]``
+        (``[n sampled queries of seq, len]`` for a ``sampled`` capture). The mask is the
+        capture's kind, within the layer's sliding window when it has one.
 
         Rows are queries, columns keys, both in token-table order of that sequence.
         """
@@ -226,10 +249,23 @@ class Capture:
         if rows is None:
             raise IndexError(f"seq {seq} is not in this capture (seq values are in tokens['seq'])")
         q, k = self.qk(layer, head)
-        scores = (q[rows] @ k[rows].T) * np.float32(self.scale)
+        qrows = rows
+        if self.sampled:  # Q row of each token row that has a query
+            has = self.tokens["has_query"].to_numpy()
+            q_index = np.cumsum(has) - 1
+            qrows = rows[has[rows]]
+            q = q[q_index[qrows]]
+        else:
+            q = q[rows]
+        scores = (q @ k[rows].T) * np.float32(self.scale)
         if self.mask == "causal":
-            pos = self.tokens["pos"].to_numpy()[rows]
-            scores = np.where(pos[None, :] <= pos[:, None], scores, -np.inf)
+            pos = self.tokens["pos"].to_numpy()
+            back = pos[qrows][:, None] - pos[rows][None, :]
+            allowed = back >= 0
+            window = self.sliding_windows.get(layer)
+            if window is not None:
+                allowed &= back < window
+            scores = np.where(allowed, scores, -np.inf)
         scores = scores - scores.max(axis=1, keepdims=True)
         p = np.exp(scores)
         return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)

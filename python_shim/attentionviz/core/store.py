@@ -45,7 +45,8 @@ class CaptureStore(Protocol):
         ...
 
     def q(self, layer: int) -> np.ndarray:
-        """Q of stored layer ``layer``, ``[n_heads, n_tokens, d_head]`` (may be a view)."""
+        """Q of stored layer ``layer``, ``[n_heads, n_query_rows, d_head]`` (``n_query_rows``
+        is ``n_tokens`` unless query positions were sampled; may be a view)."""
         ...
 
     def k(self, layer: int) -> np.ndarray:

@@ -8,16 +8,19 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
 
 @dataclass
 class Batch:
-    """Model inputs for one batch; ``valid`` is ``[batch, seq]`` bool (None: no padding)."""
+    """Model inputs for one batch; ``valid`` is ``[batch, seq]`` bool (None: no padding);
+    ``queries`` is ``[batch, seq]`` bool of the positions whose Q is kept (None: all)."""
 
     inputs: dict[str, torch.Tensor]
     valid: torch.Tensor | None
     n_seqs: int
+    queries: torch.Tensor | None = None
 
 
 def model_max_length(model: torch.nn.Module, tokenizer: Any = None) -> int | None:
@@ -42,8 +45,10 @@ def text_batches(
     texts: Sequence[str],
     batch_size: int,
     max_length: int | None,
+    positions: Any = None,
 ) -> tuple[list[list[int]], Iterator[Batch], int]:
     """Tokenize all texts up front (fixes the token table), then yield padded batches.
+    ``positions``: the query positions kept per text (``sample_positions``), or None.
 
     Returns ``(ids per text, batch iterator, number of batches)``.
     """
@@ -70,6 +75,7 @@ def text_batches(
             )
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     columns = {k: [list(x) for x in enc[k]] for k in keys}
+    chosen = None if positions is None else sample_positions(positions, [len(x) for x in ids])
 
     def gen() -> Iterator[Batch]:
         for start in range(0, len(ids), batch_size):
@@ -86,9 +92,45 @@ def text_batches(
             for j, i in enumerate(chunk):
                 valid[j, : len(ids[i])] = True
             inputs["attention_mask"] = valid.long()
-            yield Batch(inputs, valid, len(chunk))
+            queries = None
+            if chosen is not None:
+                queries = torch.zeros_like(valid)
+                for j, i in enumerate(chunk):
+                    queries[j, torch.as_tensor(chosen[i], dtype=torch.long)] = True
+            yield Batch(inputs, valid, len(chunk), queries)
 
     return ids, gen(), -(-len(ids) // batch_size)
+
+
+def sample_positions(positions: Any, lengths: Sequence[int]) -> list[np.ndarray]:
+    """The sorted query positions kept per sequence. ``positions``: an int ``n`` (``n``
+    positions evenly spaced over each sequence, first and last included; all of a shorter
+    one) or one sequence of positions per text (negative counts from the end)."""
+    if isinstance(positions, (int, np.integer)) and not isinstance(positions, bool):
+        n = int(positions)
+        if n < 1:
+            raise ValueError(f"positions must be >= 1 (query positions per sequence), got {n}")
+        return [
+            np.unique(np.linspace(0, m - 1, min(n, m)).round().astype(np.int64)) for m in lengths
+        ]
+    if isinstance(positions, (str, bytes)) or not isinstance(positions, Sequence):
+        raise ValueError(
+            "positions must be an int (positions per sequence) or one list of positions per "
+            f"text, got {type(positions).__name__}"
+        )
+    if len(positions) != len(lengths):
+        raise ValueError(f"positions has {len(positions)} entries for {len(lengths)} texts")
+    out = []
+    for i, (p, m) in enumerate(zip(positions, lengths, strict=True)):
+        arr = np.asarray(p, dtype=np.int64).reshape(-1)
+        if not len(arr):
+            raise ValueError(f"positions[{i}] is empty; every text needs one query position")
+        if (arr < -m).any() or (arr >= m).any():
+            raise ValueError(
+                f"positions[{i}] has positions outside 0..{m - 1} (text {i} has {m} tokens)"
+            )
+        out.append(np.unique(arr % m))
+    return out
 
 
 def image_batches(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -17,8 +18,10 @@ from ..core.attnviz_file import PathLike
 from ..core.capture import Capture
 from ..core.errors import UnsupportedModelError
 from ..core.patch_colours import patch_columns
-from .batches import image_batches, text_batches
+from .batches import image_batches, sample_positions, text_batches
 from .images import model_view
+from .memory import MemoryEstimate, estimate, model_dims
+from .recorder import require_pretrained
 from .runner import run
 from .wrapped import unwrap
 
@@ -35,34 +38,97 @@ def capture(
     max_length: int | None = None,
     dtype: str = "float16",
     layers: Sequence[int] | None = None,
+    heads: Sequence[Any] | None = None,
+    positions: int | Sequence[Sequence[int]] | None = None,
+    check: str = "first",
+    dry_run: bool = False,
     progress: bool = True,
     out: PathLike | None = None,
-) -> Capture:
+) -> Capture | MemoryEstimate:
     """Capture Q/K of every layer and head of a text transformer over ``texts``.
 
     ``metadata``: one row per text (DataFrame or dict of lists), broadcast to its tokens.
     ``max_length``: truncate longer texts (otherwise a text longer than the model allows is
     an error). ``dtype``: storage dtype, "float16" or "float32". ``layers``: model layer
-    indices to keep (stored layer ``i`` is model layer ``cap.layer_ids[i]``). ``out``: write
-    a ``.attnviz`` file batch by batch instead of holding Q/K in memory.
+    indices to keep (stored layer ``i`` is model layer ``cap.layer_ids[i]``). ``heads``:
+    model head indices kept in each stored layer, or ``(layer, head)`` pairs (then the
+    listed layers x the union of their heads are kept; ``manifest["extra"]["head_ids"]``).
+    ``positions``: keep Q for a sample of query positions per text only (an int: that
+    many evenly spaced, or one list of positions per text); K stays complete, the token
+    table gets a ``has_query`` column and ``cap.query_rows``. ``check``: which batches are
+    checked against the model's own attention weights: "first" (default: the check costs
+    an eager attention pass, the other batches run the model's fast attention), "all",
+    "none". ``dry_run``: return the ``MemoryEstimate`` without running the model. ``out``:
+    write a ``.attnviz`` file batch by batch instead of holding Q/K in memory. A capture
+    whose estimate does not fit in the available RAM is refused with the estimate.
     """
     model = unwrap(model)  # an nnsight wrapper captures as the model it holds
+    require_pretrained(model)
     texts = _check_texts(texts)
     meta = token_table.normalize_metadata(metadata, len(texts))
-    ids, batches, n_batches = text_batches(model, tokenizer, texts, batch_size, max_length)
-    return Capture(
-        run(
-            model,
-            batches,
-            n_batches,
-            lambda _: token_table.text_token_table(ids, tokenizer, meta),
-            n_seqs=len(texts),
-            layers=layers,
-            dtype=dtype,
-            progress=progress,
-            out=out,
-        )
+    layers, head_ids = _head_selection(model, layers, heads)
+    ids, batches, n_batches = text_batches(
+        model, tokenizer, texts, batch_size, max_length, positions
     )
+    lengths = [len(x) for x in ids]
+    chosen = None if positions is None else sample_positions(positions, lengths)
+    need = estimate(
+        model, lengths, lengths if chosen is None else [len(c) for c in chosen],
+        batch_size=batch_size, dtype=dtype if dtype in ("float16", "float32") else "float32",
+        layers=layers, heads=head_ids, check=check, in_memory=out is None,
+    )  # fmt: skip
+    if dry_run:
+        return need
+    if not need.fits:
+        raise MemoryError(
+            f"attentionviz: this capture would not fit in RAM: {need}. Pass out='x.attnviz' "
+            "to stream Q/K to a file, or keep less: positions=, heads=, layers=, batch_size="
+        )
+
+    def make_tokens(_: int) -> pd.DataFrame:
+        table = token_table.text_token_table(ids, tokenizer, meta)
+        if chosen is not None:
+            has = np.zeros(len(table), dtype=bool)
+            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+            has[np.concatenate([s + c for s, c in zip(starts, chosen, strict=True)])] = True
+            table["has_query"] = has
+        return table
+
+    store = run(
+        model, batches, n_batches, make_tokens, n_seqs=len(texts), layers=layers,
+        dtype=dtype, progress=progress, out=out, heads=head_ids, check=check,
+    )  # fmt: skip
+    return Capture(store)
+
+
+def _head_selection(
+    model: torch.nn.Module, layers: Sequence[int] | None, heads: Sequence[Any] | None
+) -> tuple[Sequence[int] | None, list[int] | None]:
+    """``(layers, head indices)`` from ``heads=``: ints, or ``(layer, head)`` pairs."""
+    if heads is None:
+        return layers, None
+    if isinstance(heads, (str, bytes)) or not isinstance(heads, Sequence) or not heads:
+        raise ValueError("heads must be a non-empty list of head indices or (layer, head) pairs")
+    n_heads = model_dims(model)[1]
+    pairs = all(isinstance(h, Sequence) and len(h) == 2 for h in heads)
+    if pairs:
+        if layers is not None:
+            raise ValueError("pass (layer, head) pairs in heads= or layers=, not both")
+        layers = sorted({int(layer) for layer, _ in heads})
+        chosen = sorted({int(h) for _, h in heads})
+    else:
+        try:
+            chosen = sorted({int(h) for h in heads})
+        except TypeError:
+            raise ValueError(
+                "heads must be a list of head indices or of (layer, head) pairs, not a mix"
+            ) from None
+    if chosen[0] < 0 or chosen[-1] >= n_heads:
+        raise IndexError(
+            f"heads {chosen} out of range: the model has {n_heads} heads per layer "
+            f"(valid 0..{n_heads - 1})"
+        )
+    return layers, chosen
 
 
 def capture_vision(
@@ -77,6 +143,7 @@ def capture_vision(
     progress: bool = True,
     out: PathLike | None = None,
     keep_images: bool = True,
+    check: str = "first",
 ) -> Capture:
     """Capture Q/K of a vision transformer (ViT-style: prefix tokens then a patch grid).
 
@@ -84,7 +151,8 @@ def capture_vision(
     ``patch_brightness`` / ``patch_hue`` / ``patch_saturation`` hold each patch's colour
     (``core.patch_colours``; NaN for [CLS]).
     ``keep_images``: store each image as the model saw it (PNG, ``cap.images`` /
-    ``cap.image(seq)``) so the image view can draw it under the patch grid.
+    ``cap.image(seq)``) so the image view can draw it under the patch grid. ``check``:
+    as in ``capture``.
     """
     model = unwrap(model)
     images = list(images)
@@ -118,6 +186,7 @@ def capture_vision(
             progress=progress,
             out=out,
             images=pngs or None,
+            check=check,
         )
     )
 

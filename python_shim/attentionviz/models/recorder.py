@@ -3,19 +3,22 @@
 Transformers (>= 5) routes every attention layer through ``ALL_ATTENTION_FUNCTIONS``. We
 register one more implementation, ``"attentionviz_capture"``: it records ``query`` / ``key``
 (``[batch, heads, seq, d_head]``, already rotary-embedded; ``key`` has the kv heads under
-grouped-query attention), the ``scaling`` and the additive mask, then delegates to the
-model's own ``eager_attention_forward``. No hooks are installed; the model is switched to
-this implementation only inside ``capture_mode`` (through ``attention_impl``) and restored
-exactly afterwards.
+grouped-query attention), the ``scaling``, the additive mask and any sliding window, then
+lets the model's own attention do the arithmetic: the implementation it ran before the
+capture (SDPA, the fast path, when it had it) or, on checked batches, its own
+``eager_attention_forward`` (which returns the weights to check). No hooks are installed;
+the model is switched to this implementation only inside ``capture_mode`` (through
+``attention_impl``) and restored exactly afterwards.
 
-Nothing is guessed: the mask must be plain causal or bidirectional over the real tokens,
-and on verification batches the model's own attention weights must equal
-``softmax(Q K^T * scale + mask)`` recomputed from what we recorded; otherwise we refuse.
+Nothing is guessed: the mask must be causal (optionally within a sliding window of keys,
+which is recorded) or bidirectional over the real tokens, and on checked batches the
+model's own attention weights must equal ``softmax(Q K^T * scale + mask)`` recomputed
+from what we recorded; otherwise we refuse.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -24,6 +27,7 @@ import torch
 
 from ..core.errors import UnsupportedModelError
 from .attention_impl import attention_implementation, eager_for, model_configs, register_attention
+from .masks import match_mask, refuse_mask
 
 KEY = "attentionviz_capture"
 #: The recorder of the forward pass running now (set by ``runner.run``, per batch).
@@ -83,9 +87,8 @@ def check_features(model: torch.nn.Module) -> None:
             )
 
 
-@contextmanager
-def capture_mode(model: torch.nn.Module) -> Iterator[None]:
-    """Eval mode + no_grad + the capturing attention; restores everything on exit."""
+def require_pretrained(model: Any) -> None:
+    """TypeError unless ``model`` is a transformers ``PreTrainedModel``."""
     from transformers import PreTrainedModel
 
     if not isinstance(model, PreTrainedModel):
@@ -93,7 +96,23 @@ def capture_mode(model: torch.nn.Module) -> Iterator[None]:
             f"capture expects a transformers PreTrainedModel, got {type(model).__name__}; "
             "for other models build the capture with Capture.from_arrays"
         )
+
+
+def own_attention(model: torch.nn.Module) -> Callable[..., Any] | None:
+    """The fast attention the model runs outside a capture (SDPA), or None (eager)."""
+    from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+
+    impl = getattr(model.config, "_attn_implementation", None)
+    return ALL_ATTENTION_FUNCTIONS["sdpa"] if impl == "sdpa" else None
+
+
+@contextmanager
+def capture_mode(model: torch.nn.Module) -> Iterator[Callable[..., Any] | None]:
+    """Eval mode + no_grad + the capturing attention; restores everything on exit. Yields
+    the model's own fast attention (``own_attention``) for the recorder to delegate to."""
+    require_pretrained(model)
     check_features(model)
+    delegate = own_attention(model)
     register_attention(KEY, _capturing_attention)
     with attention_implementation(model, KEY):
         if model.config._attn_implementation != KEY:
@@ -102,30 +121,7 @@ def capture_mode(model: torch.nn.Module) -> Iterator[None]:
                 "AttentionInterface, so attentionviz cannot record its queries and keys"
             )
         with torch.no_grad():
-            yield
-
-
-def _allowed(mask: torch.Tensor | None, layer: int) -> torch.Tensor | None:
-    """Boolean ``[batch, q, k]`` of allowed positions from a bool or additive float mask."""
-    if mask is None:
-        return None
-    if mask.dim() != 4:
-        raise UnsupportedModelError(
-            f"layer {layer}: unexpected attention mask shape {tuple(mask.shape)}"
-        )
-    if mask.dtype == torch.bool:
-        allowed = mask
-    else:
-        m = mask.float()
-        allowed = m == 0
-        if not (allowed | (m < -1e4)).all():  # anything else is a bias, not a mask
-            raise UnsupportedModelError(
-                f"layer {layer}: the attention mask adds a position bias to the scores (e.g. ALiBi "
-                "or relative position bias); attentionviz cannot reproduce it from Q and K"
-            )
-    if allowed.shape[1] != 1 and not (allowed == allowed[:, :1]).all():
-        raise UnsupportedModelError(f"layer {layer}: per-head attention masks are not supported")
-    return allowed[:, 0]
+            yield delegate
 
 
 class Recorder:
@@ -133,24 +129,43 @@ class Recorder:
 
     ``valid``: ``[batch, seq]`` bool, True for real (non-padding) tokens, or None (all real).
     ``kinds``: mask kinds still consistent with what the model did ("causal", "bidirectional").
+    ``wanted``: model layers to keep (None: all). ``verify``: check this batch against the
+    model's own attention weights (runs eager attention). ``queries``: ``[batch, seq]`` bool
+    of the rows whose Q is kept (None: every real row); keys are always kept whole.
+    ``heads``: model head indices to keep (None: all); under grouped-query attention each
+    kept head then gets its own copy of its kv head. ``delegate``: the model's own
+    attention for unverified batches (None: eager).
     """
 
     def __init__(
-        self, valid: torch.Tensor | None, kinds: set[str], wanted: set[int] | None, verify: bool
+        self,
+        valid: torch.Tensor | None,
+        kinds: set[str],
+        wanted: set[int] | None,
+        verify: bool,
+        *,
+        queries: torch.Tensor | None = None,
+        heads: Sequence[int] | None = None,
+        delegate: Callable[..., Any] | None = None,
     ) -> None:
         self.valid = valid
         self.kinds = set(kinds)
         self.wanted = wanted
         self.verify = verify
+        self.queries = queries
+        self.heads = list(heads) if heads is not None else None
+        self.delegate = delegate
         self.calls = 0
-        self.q: dict[int, torch.Tensor] = {}
-        self.k: dict[int, torch.Tensor] = {}
-        self.scales: dict[int, float] = {}
-        #: |v_j| per layer, ``[batch, kv_heads, seq]`` float32 (value-weighted attention)
+        self.q: dict[int, torch.Tensor] = {}  # [n_query_rows, heads, d_head] per layer
+        self.k: dict[int, torch.Tensor] = {}  # [n_real_rows, kv_heads, d_head] per layer
+        #: |v_j| per layer, ``[n_real_rows, kv_heads]`` float32 (value-weighted attention)
         self.vnorm: dict[int, torch.Tensor] = {}
+        self.scales: dict[int, float] = {}
+        self.windows: dict[int, int] = {}  # model layer -> sliding window (keys per query)
+        self.names: dict[int, str] = {}  # model layer -> attention module class
         self.is_causal_attr: bool | None = None
         self.max_verify_err = 0.0
-        self._checked: list[tuple[torch.Tensor | None, torch.Tensor | None]] = []
+        self._checked: list[tuple[Any, int | None, torch.Tensor]] = []
 
     def record(
         self,
@@ -178,23 +193,25 @@ class Recorder:
                 f"{name} (layer {layer}): query {tuple(query.shape)} and key {tuple(key.shape)} "
                 "are not self-attention over one sequence (cross-attention or a cache?)"
             )
-        for what, t in (("queries", query), ("keys", key)):
-            if not torch.isfinite(t).all():
-                raise ValueError(
-                    f"the model produced NaN/inf {what} in layer {layer} ({name}); its output is "
-                    "not usable (check the weights and inputs, or try float32)"
-                )
-        allowed = self._check_mask(mask, layer, query, kwargs.get("sliding_window"))
+        window = kwargs.get("sliding_window")
+        window = int(window) if window else None
+        allowed = self._check_mask(mask, layer, query, window)
+        if window is not None:
+            self.windows[layer] = window
         if self.is_causal_attr is None and hasattr(module, "is_causal"):
             self.is_causal_attr = bool(module.is_causal)
         if self.wanted is None or layer in self.wanted:
-            self.q[layer], self.k[layer] = query.detach(), key.detach()
+            self._keep(layer, name, query, key, value)
             self.scales[layer] = float(scaling)
-            self.vnorm[layer] = value.detach().float().norm(dim=-1)
+        if not self.verify:
+            attend = self.delegate or eager
+            return attend(  # type: ignore[no-any-return]
+                module, query, key, value, mask, scaling=scaling, dropout=dropout, **kwargs
+            )
         out, weights = eager(
             module, query, key, value, mask, scaling=scaling, dropout=dropout, **kwargs
         )
-        if self.verify and weights is not None:
+        if weights is not None:
             self._verify(layer, name, query, key, float(scaling), allowed, weights)
         return out, weights
 
@@ -204,33 +221,37 @@ class Recorder:
             return torch.ones(b, s, dtype=torch.bool, device=query.device)
         return self.valid.to(query.device)
 
+    def _query_rows(self, query: torch.Tensor) -> torch.Tensor:
+        valid = self._valid(query)
+        return valid if self.queries is None else valid & self.queries.to(query.device)
+
+    def _keep(
+        self, layer: int, name: str, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor
+    ) -> None:
+        """Copy the kept rows and heads only (the one copy a capture makes)."""
+        if self.heads is not None:
+            group = query.shape[1] // key.shape[1]
+            query = query[:, self.heads]
+            key = key[:, [h // group for h in self.heads]]
+            value = value[:, [h // group for h in self.heads]]
+        q = query.detach().transpose(1, 2)[self._query_rows(query)]
+        k = key.detach().transpose(1, 2)[self._valid(query)]
+        self.vnorm[layer] = value.detach().float().norm(dim=-1).transpose(1, 2)[self._valid(query)]
+        # finiteness is checked once per stored copy in runner._to_numpy (one reduction)
+        self.q[layer], self.k[layer] = q, k
+        self.names[layer] = name
+
     def _check_mask(
         self, mask: torch.Tensor | None, layer: int, query: torch.Tensor, window: int | None
     ) -> torch.Tensor:
-        for m, allowed in self._checked:  # layers usually share one mask object
-            if m is mask and allowed is not None:
+        for m, w, allowed in self._checked:  # layers usually share one mask object
+            if m is mask and w == window and mask is not None:
                 return allowed
-        valid = self._valid(query)
-        s = query.shape[-2]
-        got = _allowed(mask, layer)
-        bidir = valid[:, None, :].expand(-1, s, -1)
-        causal = bidir & torch.ones(s, s, dtype=torch.bool, device=valid.device).tril()
-        got = bidir if got is None else got.expand_as(bidir)
-        rows = valid  # padding query rows are never shown, ignore them
-        matches = {
-            kind
-            for kind, exp in (("causal", causal), ("bidirectional", bidir))
-            if bool((got == exp)[rows].all())
-        }
+        got, matches = match_mask(mask, layer, self._valid(query), window)
         if not (self.kinds & matches):
-            hint = f" (sliding window of {window} tokens?)" if window else ""
-            raise UnsupportedModelError(
-                f"layer {layer}: the attention mask is neither causal nor bidirectional over the "
-                f"real tokens{hint}; attentionviz cannot represent it"
-                + (f"; capture with max_length <= {window}" if window else "")
-            )
+            raise refuse_mask(layer, window)
         self.kinds &= matches
-        self._checked.append((mask, got))
+        self._checked.append((mask, window, got))
         return got
 
     def _verify(
@@ -243,14 +264,20 @@ class Recorder:
         allowed: torch.Tensor,
         weights: torch.Tensor,
     ) -> None:
+        """The model's weights vs softmax(Q K^T * scale + mask) on the kept query rows, one
+        sequence at a time (memory: one sequence's kept rows x keys per head)."""
         q, k = query.float(), key.float()
         k = k.repeat_interleave(q.shape[1] // k.shape[1], dim=1)
-        scores = (q @ k.transpose(-1, -2)) * scaling
-        scores = scores.masked_fill(~allowed[:, None], float("-inf"))
-        probs = torch.softmax(scores, dim=-1)
-        rows = self._valid(query)
-        err = (probs - weights.float()).abs().permute(0, 2, 1, 3)[rows]
-        worst = float(err.max()) if err.numel() else 0.0
+        rows = self._query_rows(query)
+        worst = 0.0
+        for b in range(q.shape[0]):
+            idx = rows[b].nonzero()[:, 0]
+            if not len(idx):
+                continue
+            scores = (q[b][:, idx] @ k[b].transpose(-1, -2)) * scaling  # [heads, rows, keys]
+            scores = scores.masked_fill(~allowed[b][idx][None], float("-inf"))
+            err = (torch.softmax(scores, dim=-1) - weights[b][:, idx].float()).abs()
+            worst = max(worst, float(err.max()))
         tol = 1e-4 if query.dtype == torch.float32 else 2e-2
         if not worst <= tol:
             raise UnsupportedModelError(
@@ -261,15 +288,12 @@ class Recorder:
         self.max_verify_err = max(self.max_verify_err, worst)
 
     def rows(self, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Q ``[n_heads, n_real, d_head]`` and K ``[n_kv_heads, n_real, d_head]`` of the real
-        tokens of layer ``layer``, sequences in batch order."""
-        q, k = self.q[layer], self.k[layer]
-        valid = self._valid(q)
-        return q.transpose(0, 1)[:, valid], k.transpose(0, 1)[:, valid]
+        """Q ``[heads, n_query_rows, d_head]`` and K ``[kv_heads, n_real, d_head]`` of layer
+        ``layer`` (kept rows and heads), sequences in batch order."""
+        return self.q[layer].transpose(0, 1), self.k[layer].transpose(0, 1)
 
     def value_norms(self, layer: int, n_heads: int) -> torch.Tensor:
-        """``|v_j|`` ``[n_heads, n_real]`` of the real tokens of layer ``layer`` (a kv head's
-        norms repeated for each query head it serves)."""
+        """``|v_j|`` ``[n_heads, n_real]`` of layer ``layer``'s real tokens (a kv head's norms
+        repeated for each query head it serves)."""
         norms = self.vnorm[layer]
-        norms = norms.repeat_interleave(n_heads // norms.shape[1], dim=1)
-        return norms.transpose(0, 1)[:, self._valid(self.q[layer])]
+        return norms.repeat_interleave(n_heads // norms.shape[1], dim=1).transpose(0, 1)

@@ -32,6 +32,9 @@ def _forward_kwargs(model: torch.nn.Module) -> dict[str, Any]:
     return {"use_cache": False} if "use_cache" in params else {}
 
 
+CHECKS = ("first", "all", "none")
+
+
 def run(
     model: torch.nn.Module,
     batches: Iterable[Batch],
@@ -44,77 +47,134 @@ def run(
     progress: bool,
     out: PathLike | None,
     images: Sequence[bytes] | None = None,
+    heads: Sequence[int] | None = None,
+    check: str = "first",
 ) -> ArrayStore | FileStore:
     """Run the model over ``batches``, streaming Q/K into memory or into ``out``; returns
     the store of the finished capture (arrays in memory, or the written file). ``images``:
-    PNG bytes per sequence kept with the capture (vision)."""
+    PNG bytes per sequence kept with the capture (vision). ``heads``: model head indices
+    kept in every stored layer (None: all). ``check``: which batches are checked against
+    the model's own attention weights ("first", "all" or "none")."""
     from tqdm.auto import tqdm
 
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be 'float16' or 'float32', got {dtype!r}")
-    npd = DTYPES[dtype]
+    if check not in CHECKS:
+        raise ValueError(f"check must be one of {CHECKS}, got {check!r}")
     config = model.config.get_text_config() if hasattr(model, "config") else None
     n_model_layers = getattr(config, "num_hidden_layers", None)
     wanted = _check_layers(layers, n_model_layers)
-    kinds = {"causal", "bidirectional"}
-    sink: Any = None
-    row, fold = 0, {}
+    state = _RunState(model, wanted if layers is not None else None, heads, dtype, n_seqs)
     extra_kwargs = _forward_kwargs(model)
     bar = tqdm(total=n_batches, disable=not progress, desc="attentionviz capture", unit="batch")
     try:
-        with capture_mode(model):
+        with capture_mode(model) as delegate:
             device = next(model.parameters()).device
             for i, batch in enumerate(batches):
-                rec = Recorder(
-                    batch.valid, kinds, set(wanted) if layers is not None else None, i == 0
-                )
+                verify = check == "all" or (check == "first" and i == 0)
+                rec = state.recorder(batch, verify, delegate)
                 token = ACTIVE.set(rec)
                 try:
                     model(**{k: v.to(device) for k, v in batch.inputs.items()}, **extra_kwargs)
                 finally:
                     ACTIVE.reset(token)
                 _check_calls(model, rec, n_model_layers)
-                kinds = rec.kinds
-                ids = wanted if layers is not None else sorted(rec.q)
-                if sink is None:  # first batch: shapes, scale and mask kind are now known
-                    kinds = {_decide_mask(kinds, rec)}
-                    manifest, fold = _first_manifest(model, rec, ids, next(iter(kinds)), dtype)
-                    tokens = make_tokens(rec.rows(ids[0])[0].shape[1] // max(batch.n_seqs, 1))
-                    manifest.update(n_tokens=len(tokens), n_seqs=n_seqs)
-                    if images:
-                        manifest["extra"]["n_images"] = len(images)
-                    manifest["extra"]["value_norms"] = True
-                    sink = _Sink(manifest, tokens, out, images)
-                n_rows = int(rec.rows(ids[0])[0].shape[1])
-                if row + n_rows > sink.manifest["n_tokens"]:
-                    raise RuntimeError(
-                        f"the model produced more token rows than the token table has "
-                        f"({sink.manifest['n_tokens']})"
-                    )
-                for j, layer in enumerate(ids):
-                    q, k = rec.rows(layer)
-                    if layer in fold:
-                        q = q * fold[layer]
-                    qn, kn = _to_numpy(q, npd, layer, "queries"), _to_numpy(k, npd, layer, "keys")
-                    sink.write_rows(j, qn, kn, row)
-                    norms = rec.value_norms(layer, int(q.shape[0])).cpu().numpy()
-                    sink.write_value_norms(j, norms, row)
-                row += n_rows
+                state.store(rec, batch, make_tokens, out, images)
                 bar.update(1)
-            if sink is None:
-                raise ValueError("nothing to capture: no batches")
-            if row != sink.manifest["n_tokens"]:  # the model saw other tokens than the table
-                raise RuntimeError(
-                    f"the model produced {row} token rows, the token table has "
-                    f"{sink.manifest['n_tokens']}"
-                )
-            return sink.finish()
+            return state.finish()
     except BaseException:
-        if sink is not None:
-            sink.abort()
+        state.abort()
         raise
     finally:
         bar.close()
+
+
+class _RunState:
+    """What carries over between batches: mask kinds, the sink, rows written so far."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        wanted: list[int] | None,
+        heads: Sequence[int] | None,
+        dtype: str,
+        n_seqs: int,
+    ) -> None:
+        self.model, self.wanted, self.heads, self.dtype = model, wanted, heads, dtype
+        self.npd = DTYPES[dtype]
+        self.n_seqs = n_seqs
+        self.kinds = {"causal", "bidirectional"}
+        self.sink: _Sink | None = None
+        self.fold: dict[int, float] = {}
+        self.ids: list[int] = []
+        self.row = self.qrow = 0
+
+    def recorder(self, batch: Batch, verify: bool, delegate: Callable[..., Any] | None) -> Recorder:
+        wanted = set(self.wanted) if self.wanted is not None else None
+        return Recorder(
+            batch.valid, self.kinds, wanted, verify,
+            queries=batch.queries, heads=self.heads, delegate=delegate,
+        )  # fmt: skip
+
+    def store(
+        self,
+        rec: Recorder,
+        batch: Batch,
+        make_tokens: Callable[[int], pd.DataFrame],
+        out: PathLike | None,
+        images: Sequence[bytes] | None,
+    ) -> None:
+        """Write one batch's recorded rows (the first batch also fixes the manifest)."""
+        self.kinds = rec.kinds
+        if self.sink is None:  # first batch: shapes, scale and mask kind are now known
+            self.ids = self.wanted if self.wanted is not None else sorted(rec.q)
+            self.kinds = {_decide_mask(self.kinds, rec)}
+            manifest, self.fold = _first_manifest(
+                self.model, rec, self.ids, next(iter(self.kinds)), self.dtype
+            )
+            tokens = make_tokens(rec.rows(self.ids[0])[1].shape[1] // max(batch.n_seqs, 1))
+            n_query_rows = int(tokens["has_query"].sum()) if "has_query" in tokens else None
+            manifest.update(n_tokens=len(tokens), n_seqs=self.n_seqs)
+            if n_query_rows is not None:
+                manifest["n_query_rows"] = n_query_rows
+            if self.heads is not None:
+                manifest["extra"]["head_ids"] = [int(h) for h in self.heads]
+            if images:
+                manifest["extra"]["n_images"] = len(images)
+            manifest["extra"]["value_norms"] = True
+            self.sink = _Sink(manifest, tokens, out, images)
+        m = self.sink.manifest
+        q0, k0 = rec.rows(self.ids[0])
+        n_q, n_k = int(q0.shape[1]), int(k0.shape[1])
+        if self.row + n_k > m["n_tokens"] or self.qrow + n_q > m.get("n_query_rows", m["n_tokens"]):
+            raise RuntimeError(
+                f"the model produced more token rows than the token table has ({m['n_tokens']})"
+            )
+        for j, layer in enumerate(self.ids):
+            q, k = rec.rows(layer)
+            if layer in self.fold:
+                q = q * self.fold[layer]
+            name = rec.names.get(layer, "")
+            qn = _to_numpy(q, self.npd, layer, "queries", name)
+            kn = _to_numpy(k, self.npd, layer, "keys", name)
+            self.sink.write_rows(j, qn, kn, self.row, self.qrow)
+            norms = rec.value_norms(layer, int(q.shape[0])).cpu().numpy()
+            self.sink.write_value_norms(j, norms, self.row)
+        self.row, self.qrow = self.row + n_k, self.qrow + n_q
+
+    def finish(self) -> ArrayStore | FileStore:
+        if self.sink is None:
+            raise ValueError("nothing to capture: no batches")
+        if self.row != self.sink.manifest["n_tokens"]:  # the model saw other tokens
+            raise RuntimeError(
+                f"the model produced {self.row} token rows, the token table has "
+                f"{self.sink.manifest['n_tokens']}"
+            )
+        return self.sink.finish()
+
+    def abort(self) -> None:
+        if self.sink is not None:
+            self.sink.abort()
 
 
 def _first_manifest(
@@ -141,6 +201,9 @@ def _first_manifest(
     if fold:
         manifest["extra"]["q_scale_folded"] = {str(i): r for i, r in fold.items()}
     manifest["extra"]["model_type"] = getattr(model.config, "model_type", None)
+    windows = {str(j): rec.windows[i] for j, i in enumerate(ids) if i in rec.windows}
+    if windows:  # stored layer -> keys a query sees (causal within the window)
+        manifest["extra"]["sliding_window"] = windows
     return manifest, fold
 
 
@@ -179,13 +242,21 @@ def _decide_mask(kinds: set[str], rec: Recorder) -> str:
     return "causal" if rec.is_causal_attr else "bidirectional"
 
 
-def _to_numpy(t: torch.Tensor, npd: type, layer: int, what: str) -> np.ndarray:
+def _to_numpy(t: torch.Tensor, npd: type, layer: int, what: str, name: str = "") -> np.ndarray:
     wide = t.to(torch.float32)
+    # One reduction finds NaN/inf (amax propagates NaN) and fp16 overflow: isfinite().all()
+    # per layer took ~25% of a MiniLM capture (cProfile).
+    top = float(wide.abs().amax()) if wide.numel() else 0.0
+    if not np.isfinite(top):
+        raise ValueError(
+            f"the model produced NaN/inf {what} in layer {layer} ({name}); its output is "
+            "not usable (check the weights and inputs, or try float32)"
+        )
     if npd is not np.float16:
         return wide.cpu().numpy()
     # Rounded by torch: the same round-to-nearest-even as numpy's astype, ~4x faster here.
     half = wide.to(torch.float16)
-    if not torch.isfinite(half).all():
+    if top > 65504:
         raise ValueError(
             f"{what} of layer {layer} overflow float16 (|x| > 65504); capture with dtype='float32'"
         )
@@ -216,18 +287,19 @@ class _Sink:
         m = manifest
         npd = DTYPES[m["dtype"]]
         if out is None:
-            self.q = np.empty((m["n_layers"], m["n_heads"], m["n_tokens"], m["d_head"]), npd)
+            n_q = m.get("n_query_rows", m["n_tokens"])
+            self.q = np.empty((m["n_layers"], m["n_heads"], n_q, m["d_head"]), npd)
             self.k = np.empty((m["n_layers"], m["n_kv_heads"], m["n_tokens"], m["d_head"]), npd)
             self.vnorm = np.empty((m["n_layers"], m["n_heads"], m["n_tokens"]), np.float32)
             self.writer = None
         else:
             self.writer = CaptureWriter(out, manifest, tokens, self.images)
 
-    def write_rows(self, layer: int, q: np.ndarray, k: np.ndarray, row: int) -> None:
+    def write_rows(self, layer: int, q: np.ndarray, k: np.ndarray, row: int, qrow: int) -> None:
         if self.writer is not None:
-            self.writer.write_rows(layer, q, k, row)
+            self.writer.write_rows(layer, q, k, row, q_row=qrow)
         else:
-            self.q[layer][:, row : row + q.shape[1]] = q
+            self.q[layer][:, qrow : qrow + q.shape[1]] = q
             self.k[layer][:, row : row + k.shape[1]] = k
 
     def write_value_norms(self, layer: int, norms: np.ndarray, row: int) -> None:

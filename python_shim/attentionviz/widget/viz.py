@@ -83,6 +83,12 @@ class AttentionViz(KernelLayoutView):
             )
         if dtype not in ("float16", "float32"):
             raise ValueError(f"dtype must be 'float16' or 'float32', got {dtype!r}")
+        if capture.sampled:  # Q rows != token rows: the view draws one query per token
+            raise ValueError(
+                "this capture keeps sampled query positions only (capture(positions=...)); "
+                "the view cannot show it yet: read it with cap.qk / cap.attention, or capture "
+                "without positions="
+            )
         self._capture = capture
         # The right panel's capture: another model's Q/K over the same tokens, or this one.
         self._compare_capture = same_tokens(capture, compare_to) if compare_to is not None else None
