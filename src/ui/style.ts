@@ -113,7 +113,8 @@ export const css = /* css */ `
 .attentionviz .av-swatch { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 4px; vertical-align: -1px; }
 /* top right, so a long legend (bottom left) never runs into it */
 .attentionviz .av-hint { position: absolute; right: 8px; top: 6px; font-size: 11px; color: var(--av-muted); pointer-events: none; }
-.attentionviz .av-tooltip {
+/* the head view's token tooltip; the head map's (its own class, so each view has one .av-tooltip) looks the same */
+.attentionviz .av-tooltip, .attentionviz .av-headmap-tooltip {
   position: absolute; display: none; max-width: 360px; padding: 6px 8px; pointer-events: none; z-index: 2;
   background: var(--av-bg); border: 1px solid var(--av-border); border-radius: 4px; box-shadow: 0 2px 8px rgba(0, 0, 0, 0.18);
 }

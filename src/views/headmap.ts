@@ -32,7 +32,7 @@ export class HeadMapView {
   readonly element = h('div', { className: 'av-headmap', attrs: { 'data-testid': 'headmap' } });
   private readonly plot = h('div', { className: 'av-headmap-plot' });
   private readonly legend = h('div', { className: 'av-headmap-legend' });
-  private readonly tooltip = h('div', { className: 'av-tooltip av-headmap-tooltip', attrs: { role: 'tooltip' } });
+  private readonly tooltip = h('div', { className: 'av-headmap-tooltip', attrs: { role: 'tooltip' } });
   private data: HeadMapData | null = null;
   private loading: Promise<void> | null = null;
   private picture: HeadMapPicture | null = null;

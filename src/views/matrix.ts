@@ -255,7 +255,12 @@ export class MatrixView {
       epochs: THUMBNAIL_EPOCHS,
       live,
       set: (cell, positions, how) => this.set(cell, positions, how),
-      statsReady: (cell) => this.caption(cell),
+      statsReady: (cell) => {
+        this.caption(cell);
+        // Its Q/K have just arrived (kernel PCA pictures come without them): typed-in text
+        // can now be placed into it.
+        if (cell.qk && this.ctx.added?.count() && this.visible.has(cell)) this.draw(cell);
+      },
       failed: (cell, error) => {
         cell.caption.textContent = `L${cell.layer} H${cell.head}: ${error instanceof Error ? error.message : String(error)}`;
         cell.element.classList.add('av-cell-failed');
