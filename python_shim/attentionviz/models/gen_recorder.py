@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from ..core.errors import UnsupportedModelError
+from .recorder import attention_scale
 
 
 def _fast_attention() -> Callable[..., Any]:
@@ -100,12 +101,7 @@ class StepRecorder:
         self.calls += 1
         name = type(module).__name__
         self._check_module(module, layer, pass_no, name)
-        if scaling is None:
-            scaling = query.shape[-1] ** -0.5  # what eager attention does with None
-        if kwargs.get("softcap") is not None:
-            raise UnsupportedModelError(f"{name}: attention logit soft-capping is not supported")
-        if kwargs.get("s_aux") is not None or getattr(module, "sinks", None) is not None:
-            raise UnsupportedModelError(f"{name}: attention sinks are not supported")
+        scaling = attention_scale(module, query, scaling, kwargs)
         q_len, k_len = query.shape[-2], key.shape[-2]
         if query.shape[1] % key.shape[1]:
             raise UnsupportedModelError(

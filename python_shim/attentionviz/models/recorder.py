@@ -53,6 +53,19 @@ def _capturing_attention(
     return rec.record(module, eager, query, key, value, attention_mask, scaling, dropout, kwargs)
 
 
+def attention_scale(
+    module: torch.nn.Module, query: torch.Tensor, scaling: float | None, kwargs: dict[str, Any]
+) -> float:
+    """The scale one attention call multiplies q.k by, refusing by name what a capture of
+    Q and K cannot reproduce (logit soft-capping, attention sinks)."""
+    name = type(module).__name__
+    if kwargs.get("softcap") is not None:
+        raise UnsupportedModelError(f"{name}: attention logit soft-capping is not supported")
+    if kwargs.get("s_aux") is not None or getattr(module, "sinks", None) is not None:
+        raise UnsupportedModelError(f"{name}: attention sinks are not supported")
+    return query.shape[-1] ** -0.5 if scaling is None else scaling  # eager's default for None
+
+
 def check_features(model: torch.nn.Module) -> None:
     """Refuse, by name, position schemes that add a bias Q/K cannot carry."""
     for c in model_configs(model):
@@ -182,12 +195,7 @@ class Recorder:
         layer = self.calls
         self.calls += 1
         name = type(module).__name__
-        if scaling is None:
-            scaling = query.shape[-1] ** -0.5  # what eager attention does with None
-        if kwargs.get("softcap") is not None:
-            raise UnsupportedModelError(f"{name}: attention logit soft-capping is not supported")
-        if kwargs.get("s_aux") is not None or getattr(module, "sinks", None) is not None:
-            raise UnsupportedModelError(f"{name}: attention sinks are not supported")
+        scaling = attention_scale(module, query, scaling, kwargs)
         if query.shape[-2] != key.shape[-2] or query.shape[1] % key.shape[1]:
             raise UnsupportedModelError(
                 f"{name} (layer {layer}): query {tuple(query.shape)} and key {tuple(key.shape)} "
