@@ -11,8 +11,8 @@ import { hostModel, type HostedHead } from '../../src/host';
 import { decodeRows } from '../../src/model/decode';
 import type { ViewTraits } from '../../src/model/traits';
 import { EMPHASIS } from '../../src/render/scatter';
-import { mountView, type ViewHandle } from '../../src/view';
-import { dispatchPointer, gaussian, mulberry32, tokenTable, waitFor } from './helpers';
+import type { ViewHandle } from '../../src/view';
+import { dispatchPointer, gaussian, mountOnHost, mulberry32, tokenTable, waitFor } from './helpers';
 
 const N = 30;
 const D = 8;
@@ -32,21 +32,12 @@ afterEach(() => {
 });
 
 function mount(traits: Partial<ViewTraits>): { model: ReturnType<typeof hostModel>['model']; root: Plot } {
-  const host = hostModel({
+  const { model, root } = mountOnHost({
     traits: { n_layers: 1, n_heads: 1, _tokens: tokenTable(N, PER_SEQ, (i) => `t${i}`), projection: 'pca', theme: 'light', view: 'head', scale: 0.5, mask: 'bidirectional', _capture_id: 'analysis-spec', ...traits },
     first: fakeHead(0, 0),
     qkFor: fakeHead,
-  });
-  const el = document.createElement('div');
-  el.style.cssText = 'width: 1000px; height: 560px; position: relative;';
-  document.body.append(el);
-  const unmount = mountView(host.model, el);
-  cleanups.push(() => {
-    unmount();
-    host.dispose();
-    el.remove();
-  });
-  return { model: host.model, root: el.querySelector<Plot>('.attentionviz')! };
+  }, { width: 1000, height: 560 }, cleanups);
+  return { model, root: root as Plot };
 }
 
 function select(model: ReturnType<typeof hostModel>['model'], row: number): void {

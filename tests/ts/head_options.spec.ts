@@ -5,12 +5,12 @@
  * Drawn with real WebGL (SwiftShader) on the kernel-free host.
  */
 import { sentenceLines } from '../../src/compute/sentence_lines';
-import { hostModel, type HostedHead } from '../../src/host';
+import type { HostedHead } from '../../src/host';
 import { decodeRows } from '../../src/model/decode';
 import type { MemoryModel } from '../../src/model/memory_model';
 import type { ViewTraits } from '../../src/model/traits';
-import { mountView, type ViewHandle } from '../../src/view';
-import { dispatchPointer, gaussian, mulberry32, tokenTable, waitFor } from './helpers';
+import type { ViewHandle } from '../../src/view';
+import { dispatchPointer, gaussian, mountOnHost, mulberry32, tokenTable, waitFor } from './helpers';
 
 const N_TOKENS = 30;
 const D_HEAD = 8;
@@ -28,23 +28,14 @@ function fakeHead(layer: number, head: number): HostedHead & { q: Float32Array; 
 const cleanups: Array<() => void> = [];
 
 async function mount(traits: Partial<ViewTraits> = {}): Promise<{ model: MemoryModel<ViewTraits>; plot: Plot }> {
-  const host = hostModel({
+  const mounted = mountOnHost({
     traits: { n_layers: 1, n_heads: 2, _tokens: tokenTable(N_TOKENS, PER_SEQ, (i) => `tok${i}`), projection: 'pca', view: 'head', theme: 'light', _capture_id: 'head-options-spec', scale: 0.35, ...traits },
     first: fakeHead(0, 0),
     qkFor: fakeHead,
-  });
-  const el = document.createElement('div');
-  el.style.cssText = 'width: 800px; height: 500px; position: relative;';
-  document.body.append(el);
-  const unmount = mountView(host.model, el);
-  cleanups.push(() => {
-    unmount();
-    host.dispose();
-    el.remove();
-  });
-  const root = el.querySelector<HTMLElement>('.attentionviz')! as Plot;
+  }, { width: 800, height: 500 }, cleanups);
+  const root = mounted.root as Plot;
   const plot = await waitFor(() => (root.dataset.ready === 'true' && root.attentionviz.pointCount() > 0 ? root : null), 'a plot with points');
-  return { model: host.model, plot };
+  return { model: mounted.model, plot };
 }
 
 function click(plot: HTMLElement, [x, y]: [number, number]): void {

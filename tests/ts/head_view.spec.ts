@@ -5,14 +5,14 @@
  * emphasised for a selection, search, a linked hover and the focused query's top keys. Drawn with real WebGL (SwiftShader) on the kernel-free host.
  */
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { hostModel, type HostedHead } from '../../src/host';
+import type { HostedHead } from '../../src/host';
 import { decodeRows } from '../../src/model/decode';
 import type { MemoryModel } from '../../src/model/memory_model';
 import type { ViewTraits } from '../../src/model/traits';
 import { EMPHASIS } from '../../src/render/scatter';
-import { mountView, type ViewHandle } from '../../src/view';
+import type { ViewHandle } from '../../src/view';
 import { pointEmphasis } from '../../src/views/head/emphasis';
-import { dispatchPointer, gaussian, mulberry32, tokenTable, waitFor } from './helpers';
+import { dispatchPointer, gaussian, mountOnHost, mulberry32, tokenTable, waitFor } from './helpers';
 
 const N_TOKENS = 30;
 const D_HEAD = 8;
@@ -53,23 +53,14 @@ const cleanups: Array<() => void> = [];
 
 /** The view on a kernel-free host, and `camera` trait changes counted from mounting. */
 function mount(traits: Partial<ViewTraits> = {}): { model: Model; root: HTMLElement; cameraChanges: () => number } {
-  const host = hostModel({
+  const { model, root } = mountOnHost({
     traits: { n_layers: 1, n_heads: 2, _tokens: tokenTable(N_TOKENS, 10, (i) => `t${i}`), view: 'head', projection: 'pca', theme: 'light', _capture_id: 'head-view-spec', ...traits },
     first: fakeHead(0, 0),
     qkFor: fakeHead,
-  });
+  }, { width: 800, height: 500 }, cleanups);
   let changes = 0;
-  host.model.on('change:camera', () => changes++);
-  const el = document.createElement('div');
-  el.style.cssText = 'width: 800px; height: 500px; position: relative;';
-  document.body.append(el);
-  const unmount = mountView(host.model, el);
-  cleanups.push(() => {
-    unmount();
-    host.dispose();
-    el.remove();
-  });
-  return { model: host.model, root: el.querySelector<HTMLElement>('.attentionviz')!, cameraChanges: () => changes };
+  model.on('change:camera', () => changes++);
+  return { model, root, cameraChanges: () => changes };
 }
 
 async function ready(plot: () => Plot | null): Promise<Plot> {

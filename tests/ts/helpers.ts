@@ -3,6 +3,10 @@
  * data), a token table as the kernel sends it, polling, and synthetic pointer events.
  */
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { hostModel, type HostOptions } from '../../src/host';
+import type { MemoryModel } from '../../src/model/memory_model';
+import type { ViewTraits } from '../../src/model/traits';
+import { mountView } from '../../src/view';
 
 /** mulberry32: a small, well-mixed 32-bit PRNG. Returns floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -79,4 +83,22 @@ export function dispatchPointer(plot: HTMLElement, type: string, x: number, y: n
       ...init,
     }),
   );
+}
+
+/**
+ * The whole view mounted on a kernel-free host (`hostModel`) in a `width` x `height`
+ * container; its teardown (unmount, host, container) is pushed onto `cleanups`.
+ */
+export function mountOnHost(options: HostOptions, size: { width: number; height: number }, cleanups: Array<() => void>): { model: MemoryModel<ViewTraits>; root: HTMLElement } {
+  const host = hostModel(options);
+  const el = document.createElement('div');
+  el.style.cssText = `width: ${size.width}px; height: ${size.height}px; position: relative;`;
+  document.body.append(el);
+  const unmount = mountView(host.model, el);
+  cleanups.push(() => {
+    unmount();
+    host.dispose();
+    el.remove();
+  });
+  return { model: host.model, root: el.querySelector<HTMLElement>('.attentionviz')! };
 }
