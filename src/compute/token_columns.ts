@@ -34,17 +34,6 @@ export function positionModulo(pos: ArrayLike<number>, k: number, nTokens: numbe
   return Int32Array.from({ length: nTokens }, (_, i) => pos[i] % k);
 }
 
-/** |row| of each row of a [n, d] matrix. */
-export function rowNorms(matrix: Float32Array, n: number, d: number): Float32Array {
-  const norms = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let sum = 0;
-    for (let c = 0; c < d; c++) sum += matrix[i * d + c] ** 2;
-    norms[i] = Math.sqrt(sum);
-  }
-  return norms;
-}
-
 /**
  * Per token row, the total attention weight its key receives from the queries of its
  * sequence (each query's weights sum to 1, so a sequence of m tokens hands out m).

@@ -2,7 +2,8 @@
 import { CATEGORIES, tokenCategory } from '../compute/categories';
 import { categoryColors, hexToRgb, queryKeyColors, rampColor, valueColors, type RGB } from '../compute/colors';
 import { normalizeQK } from '../compute/normalize';
-import { attentionReceived, positionModulo, rowNorms, sentenceLengths, tokenFrequencies, tokenLengths } from '../compute/token_columns';
+import { rowNorms } from '../compute/sizes';
+import { attentionReceived, positionModulo, sentenceLengths, tokenFrequencies, tokenLengths } from '../compute/token_columns';
 import type { TokenTable } from '../model/tokens';
 import type { Theme } from '../ui/theme';
 
@@ -120,7 +121,7 @@ function headColoring(mode: string, tokens: TokenTable, nTokens: number, head: H
 }
 
 /** Each point by its own vector's norm, on one scale for queries and keys (keys lighter). */
-function normColoring(queryNorms: Float32Array, keyNorms: Float32Array): Coloring {
+function normColoring(queryNorms: Float64Array, keyNorms: Float64Array): Coloring {
   const n = queryNorms.length;
   let min = Infinity;
   let max = -Infinity;
